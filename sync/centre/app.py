@@ -1,0 +1,179 @@
+"""The street centre's HTTP service (FastAPI; served by uvicorn through ``street-centre serve``).
+
+Kiosk API (signed, see ``sync.signing``): ``POST /v1/events``, ``GET /v1/cursor``, ``GET /v1/config``;
+``POST /v1/enrol`` trades a one-time token for a key. Staff pages: ``/summary/…`` (read-only; put them
+behind the reverse proxy's login, see docs/centre.md). OpenAPI at ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import Connection, Engine, select
+
+from sync.centre import config_docs, enrol, models
+from sync.centre.db import make_engine, migrate
+from sync.centre.ingest import IngestRefused, PushBatch, PushResult, ingest
+from sync.centre.limits import FaultInjector, Guard
+from sync.centre.security import Authenticated, AuthError, authenticate, record_skew
+from sync.centre.settings import CentreSettings
+
+log = logging.getLogger("street_centre")
+T = TypeVar("T")
+
+
+class EnrolRequest(BaseModel):
+    kiosk_id: str = Field(max_length=64)
+    token: str = Field(max_length=200)
+
+
+class EnrolResponse(BaseModel):
+    kiosk_id: str
+    hall_id: str
+    key_id: str
+    secret: str
+
+
+class CursorResponse(BaseModel):
+    kiosk_id: str
+    hall_id: str
+    acked_seq: int
+
+
+class ConfigDocument(BaseModel):
+    kind: str
+    version: int
+    body: Any
+
+
+class ConfigResponse(BaseModel):
+    version: int
+    documents: list[ConfigDocument]
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        self.status, self.code, self.detail = status, code, detail
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: CentreSettings, engine: Engine | None = None, run_migrations: bool = True) -> Any:
+    """Build the ASGI application (FastAPI wrapped in the guard middlewares)."""
+    engine = engine or make_engine(settings.database_url, settings.db_schema)
+    if run_migrations:
+        migrate(engine)
+    api = FastAPI(title="Street centre sync", version="1", summary="Ingest from community hall kiosks")
+    api.state.engine = engine
+    api.state.settings = settings
+
+    @api.exception_handler(_Refused)
+    async def _refused(_req: Request, exc: _Refused) -> JSONResponse:
+        return JSONResponse({"error": exc.code, "detail": exc.detail}, status_code=exc.status)
+
+    def signed(request: Request, body: bytes, work: Callable[[Connection, Authenticated], T]) -> T:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        now = _now()
+        try:
+            with engine.begin() as conn:
+                who = authenticate(
+                    conn,
+                    request.method,
+                    target,
+                    request.headers,
+                    body,
+                    now,
+                    settings.timestamp_window_seconds,
+                )
+                return work(conn, who)
+        except AuthError as exc:
+            log.warning("refused %s %s: %s", request.method, target, exc.code)
+            raise _Refused(exc.status, exc.code, exc.detail) from exc
+        except IngestRefused as exc:
+            log.warning(
+                "refused push from %s: %s %s", request.headers.get("x-kiosk-id"), exc.code, exc.detail
+            )
+            raise _Refused(exc.status, exc.code, exc.detail) from exc
+
+    @api.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "time": _now().isoformat()}
+
+    @api.post("/v1/enrol", response_model=EnrolResponse)
+    def enrol_kiosk(req: EnrolRequest) -> EnrolResponse:
+        try:
+            with engine.begin() as conn:
+                key = enrol.exchange(conn, req.kiosk_id, req.token, _now())
+        except enrol.EnrolError as exc:
+            raise _Refused(403, "enrol_refused", str(exc)) from exc
+        return EnrolResponse(
+            kiosk_id=key.kiosk_id, hall_id=key.hall_id, key_id=key.key_id, secret=key.to_json()
+        )
+
+    @api.post(
+        "/v1/events", response_model=PushResult, responses={401: {}, 403: {}, 409: {}, 413: {}, 429: {}}
+    )
+    async def push(request: Request) -> PushResult:
+        body = await request.body()
+
+        def work(conn: Connection, who: Authenticated) -> PushResult:
+            try:
+                batch = PushBatch.model_validate_json(body)
+            except ValidationError as exc:
+                raise _Refused(422, "malformed", str(exc.errors(include_url=False)[:3])) from exc
+            if len(batch.events) > settings.max_batch_events:
+                raise _Refused(413, "batch_too_large", f"at most {settings.max_batch_events} events per push")
+            now = _now()
+            result = ingest(conn, who, [e.model_dump() for e in batch.events], now)
+            record_skew(conn, who.kiosk_id, batch.device_time, now)
+            return result
+
+        return await run_in_threadpool(signed, request, body, work)
+
+    @api.get("/v1/cursor", response_model=CursorResponse)
+    async def cursor(request: Request) -> CursorResponse:
+        body = await request.body()
+
+        def work(conn: Connection, who: Authenticated) -> CursorResponse:
+            acked = conn.execute(select(models.Kiosk.acked_seq).where(models.Kiosk.kiosk_id == who.kiosk_id))
+            return CursorResponse(
+                kiosk_id=who.kiosk_id, hall_id=who.hall_id, acked_seq=int(acked.scalar_one())
+            )
+
+        return await run_in_threadpool(signed, request, body, work)
+
+    @api.get("/v1/config", response_model=ConfigResponse)
+    async def config(request: Request, since: int = 0) -> ConfigResponse:
+        body = await request.body()
+
+        def work(conn: Connection, who: Authenticated) -> ConfigResponse:
+            return ConfigResponse.model_validate(config_docs.updates_since(conn, who.hall_id, since))
+
+        return await run_in_threadpool(signed, request, body, work)
+
+    from sync.centre import summary_page
+
+    summary_page.register(api, engine)
+
+    app: Any = api
+    if settings.fault_injection:
+        app = FaultInjector(app)
+    guard = Guard(
+        app, settings.max_body_bytes, settings.max_concurrent_requests, settings.retry_after_seconds
+    )
+    guard.api = api  # type: ignore[attr-defined]
+    return guard
+
+
+def app_from_env() -> Any:
+    """uvicorn factory: ``uvicorn --factory sync.centre.app:app_from_env`` (settings from CENTRE_*)."""
+    return create_app(CentreSettings.from_env())

@@ -1,0 +1,157 @@
+"""Materialise tickets, handlings, ratings and follow-ups from newly stored events.
+
+Each event carries full snapshots of the rows it touched. We UPSERT them keyed on (hall, id) and only
+let a snapshot replace the stored one when it comes from a *later* seq: the result is the same whatever
+order batches arrive in, and replaying an event changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+
+from sync.centre import models
+
+SNAPSHOT_KEYS = ("ticket", "handling", "rating")
+
+
+class HallMismatch(ValueError):
+    """A snapshot names a hall other than the kiosk's own."""
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def check_halls(events: Iterable[Mapping[str, Any]], hall_id: str) -> None:
+    """Refuse a batch if any snapshot inside it belongs to another hall (nothing is stored then)."""
+    for ev in events:
+        payload = ev["payload"]
+        snaps: list[Any] = [payload.get(k) for k in (*SNAPSHOT_KEYS, "window", "day_close", "ignored_press")]
+        snaps.extend(payload.get("followups") or [])
+        for snap in snaps:
+            if isinstance(snap, dict) and snap.get("hall_id", hall_id) != hall_id:
+                raise HallMismatch(
+                    f"event seq {ev['seq']} carries a snapshot of hall {snap.get('hall_id')!r}"
+                )
+
+
+def collect(
+    events: Iterable[Mapping[str, Any]], kiosk_id: str, hall_id: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Latest snapshot per key within the batch (PostgreSQL refuses to upsert one row twice per statement)."""
+    latest: dict[str, dict[Any, dict[str, Any]]] = {
+        "ticket": {},
+        "handling": {},
+        "rating": {},
+        "followup": {},
+        "window": {},
+        "day_close": {},
+    }
+    ignored: list[dict[str, Any]] = []
+
+    def keep(kind: str, key: Any, row: dict[str, Any]) -> None:
+        old = latest[kind].get(key)
+        if old is None or old["src_seq"] < row["src_seq"]:
+            latest[kind][key] = row
+
+    for ev in events:
+        seq = int(ev["seq"])
+        payload = ev["payload"]
+        day = ev["business_date"]
+        snaps = [(k, payload.get(k)) for k in SNAPSHOT_KEYS]
+        snaps.extend(("followup", f) for f in payload.get("followups") or [])
+        for kind, snap in snaps:
+            if not isinstance(snap, dict) or "id" not in snap:
+                continue
+            row = {
+                "hall_id": hall_id,
+                "id": str(snap["id"]),
+                "business_date": str(snap.get("business_date") or day),
+                "src_seq": seq,
+                "data": snap,
+            }
+            if kind == "followup":
+                row.update(
+                    kind=snap.get("kind", ""),
+                    status=snap.get("status", "open"),
+                    due_date=snap.get("due_date"),
+                )
+            keep(kind, row["id"], row)
+        win = payload.get("window")
+        if isinstance(win, dict) and "number" in win:
+            keep(
+                "window",
+                str(win["number"]),
+                {
+                    "hall_id": hall_id,
+                    "number": str(win["number"]),
+                    "status": win.get("status", ""),
+                    "src_seq": seq,
+                },
+            )
+        close = payload.get("day_close")
+        if isinstance(close, dict):
+            bday = str(close.get("business_date") or day)
+            keep(
+                "day_close",
+                bday,
+                {
+                    "hall_id": hall_id,
+                    "business_date": bday,
+                    "closed_at": str(close.get("closed_at", "")),
+                    "src_seq": seq,
+                    "data": close,
+                },
+            )
+        press = payload.get("ignored_press")
+        if isinstance(press, dict):
+            ignored.append(
+                {
+                    "kiosk_id": kiosk_id,
+                    "src_seq": seq,
+                    "hall_id": hall_id,
+                    "business_date": str(press.get("business_date") or day),
+                    "data": press,
+                }
+            )
+    out = {kind: list(rows.values()) for kind, rows in latest.items()}
+    out["ignored_press"] = ignored
+    return out
+
+
+_TABLES: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "ticket": (models.Ticket.__table__, ("hall_id", "id")),
+    "handling": (models.Handling.__table__, ("hall_id", "id")),
+    "rating": (models.Rating.__table__, ("hall_id", "id")),
+    "followup": (models.Followup.__table__, ("hall_id", "id")),
+    "window": (models.WindowState.__table__, ("hall_id", "number")),
+    "day_close": (models.DayClose.__table__, ("hall_id", "business_date")),
+}
+
+
+def apply(conn: Connection, events: Sequence[Mapping[str, Any]], kiosk_id: str, hall_id: str) -> None:
+    """Upsert every snapshot carried by ``events`` (already stored, all new) into the entity tables."""
+    if not events:
+        return
+    groups = collect(events, kiosk_id, hall_id)
+    for kind, (table, keys) in _TABLES.items():
+        rows = groups[kind]
+        if not rows:
+            continue
+        stmt = _insert(conn, table)
+        cols = [c for c in rows[0] if c not in keys]
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={c: stmt.excluded[c] for c in cols},
+            where=table.c.src_seq < stmt.excluded.src_seq,
+        )
+        conn.execute(stmt, rows)
+    if groups["ignored_press"]:
+        table = models.IgnoredPress.__table__
+        conn.execute(_insert(conn, table).on_conflict_do_nothing(), groups["ignored_press"])

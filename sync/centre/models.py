@@ -1,0 +1,191 @@
+"""The centre's tables.
+
+The raw event log (``events``) is the truth; the entity tables are materialised from it. Each entity row
+keeps the kiosk's full snapshot in ``data`` (so the centre can hand exactly the kiosk's rows to the same
+summary function the kiosk uses) and the ``src_seq`` of the event that wrote it, so an older event can
+never overwrite a newer one, whatever order batches arrive in. Every entity key starts with ``hall_id``,
+taken from the authenticated kiosk, never from the body: a kiosk cannot reach another hall's rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s_%(column_1_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Json = JSON()
+Stamp = DateTime(timezone=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Kiosk(Base):
+    __tablename__ = "kiosks"
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hall_id: Mapped[str] = mapped_column(String(64), index=True)
+    hall_name: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | revoked
+    acked_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+    revoked_at: Mapped[datetime | None] = mapped_column(Stamp)
+    last_seen_at: Mapped[datetime | None] = mapped_column(Stamp)
+    last_push_at: Mapped[datetime | None] = mapped_column(Stamp)
+    last_skew_seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class KioskKeyRow(Base):
+    __tablename__ = "kiosk_keys"
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosks.kiosk_id"), index=True)
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+    revoked_at: Mapped[datetime | None] = mapped_column(Stamp)
+
+
+class EnrolToken(Base):
+    __tablename__ = "enrol_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(ForeignKey("kiosks.kiosk_id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+    expires_at: Mapped[datetime] = mapped_column(Stamp)
+    used_at: Mapped[datetime | None] = mapped_column(Stamp)
+
+
+class Nonce(Base):
+    __tablename__ = "nonces"
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(Stamp, index=True)
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("kiosk_id", "seq"),
+        UniqueConstraint("kiosk_id", "event_id"),
+        Index("ix_events_hall_date", "hall_id", "business_date"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    event_id: Mapped[str] = mapped_column(String(64))
+    hall_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[str] = mapped_column(String(40))  # the kiosk's clock: shown, never used to order
+    business_date: Mapped[str] = mapped_column(String(10))
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    received_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+class _Entity:
+    hall_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    business_date: Mapped[str] = mapped_column(String(10))
+    src_seq: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[dict[str, Any]] = mapped_column(Json)
+
+
+class Ticket(_Entity, Base):
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_hall_date", "hall_id", "business_date"),)
+
+
+class Handling(_Entity, Base):
+    __tablename__ = "handlings"
+    __table_args__ = (Index("ix_handlings_hall_date", "hall_id", "business_date"),)
+
+
+class Rating(_Entity, Base):
+    __tablename__ = "ratings"
+    __table_args__ = (Index("ix_ratings_hall_date", "hall_id", "business_date"),)
+
+
+class Followup(_Entity, Base):
+    __tablename__ = "followups"
+    __table_args__ = (
+        Index("ix_followups_hall_date", "hall_id", "business_date"),
+        Index("ix_followups_open_due", "status", "due_date"),
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10))
+    due_date: Mapped[str | None] = mapped_column(String(10))
+
+
+class IgnoredPress(Base):
+    __tablename__ = "ignored_presses"
+    __table_args__ = (Index("ix_ignored_presses_hall_date", "hall_id", "business_date"),)
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    src_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hall_id: Mapped[str] = mapped_column(String(64))
+    business_date: Mapped[str] = mapped_column(String(10))
+    data: Mapped[dict[str, Any]] = mapped_column(Json)
+
+
+class WindowState(Base):
+    __tablename__ = "windows"
+    hall_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    src_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class DayClose(Base):
+    __tablename__ = "day_closes"
+    hall_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    business_date: Mapped[str] = mapped_column(String(10), primary_key=True)
+    closed_at: Mapped[str] = mapped_column(String(40))
+    src_seq: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[dict[str, Any]] = mapped_column(Json)
+
+
+class FollowupResult(Base):
+    """A callback or rectification result recorded by centre staff (the kiosk's snapshot stays as sent)."""
+
+    __tablename__ = "followup_results"
+    __table_args__ = (Index("ix_followup_results_hall_fu", "hall_id", "followup_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hall_id: Mapped[str] = mapped_column(String(64))
+    followup_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(20))  # callback | rectification | note
+    result: Mapped[str] = mapped_column(Text)
+    done: Mapped[bool] = mapped_column(Boolean, default=True)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+class ConfigDoc(Base):
+    """A published configuration document (catalogue, guides, holidays) for all halls or one hall."""
+
+    __tablename__ = "config_docs"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hall_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    body: Mapped[Any] = mapped_column(Json)
+    published_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+ENTITY_TABLES = {"ticket": Ticket, "handling": Handling, "rating": Rating, "followup": Followup}

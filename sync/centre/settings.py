@@ -1,0 +1,48 @@
+"""Settings of the street centre server, read from the environment (``CENTRE_*``) or given in code."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import BaseModel, Field
+
+DEFAULT_DATABASE_URL = "sqlite:///street-centre.db"
+
+
+class CentreSettings(BaseModel):
+    database_url: str = DEFAULT_DATABASE_URL
+    """SQLAlchemy URL. SQLite (a file) for a small street; ``postgresql+psycopg://…`` in production."""
+
+    db_schema: str | None = None
+    """PostgreSQL schema to keep the centre's tables in (created when missing). None: the default."""
+
+    timestamp_window_seconds: int = Field(300, ge=10)
+    """A signed request whose timestamp is further than this from the centre's clock is refused."""
+
+    max_body_bytes: int = Field(2_000_000, ge=1024)
+    """Largest request body accepted; larger ones are answered 413 before they are read in full."""
+
+    max_batch_events: int = Field(1000, ge=1)
+    """Most events accepted in one push."""
+
+    max_concurrent_requests: int = Field(8, ge=1)
+    """Signed requests handled at once; more are answered 429 with Retry-After (the nightly rush)."""
+
+    retry_after_seconds: int = Field(5, ge=1)
+    """What the 429 answer tells the kiosk to wait."""
+
+    enrol_token_hours: int = Field(72, ge=1)
+    """How long a one-time enrolment token stays valid."""
+
+    fault_injection: bool = False
+    """Tests only: honour the ``X-Test-Fault`` header (500, sleep, reset). Never enable in production."""
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> CentreSettings:
+        values: dict[str, object] = {}
+        for name in cls.model_fields:
+            env = os.environ.get("CENTRE_" + name.upper())
+            if env is not None:
+                values[name] = env
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(values)
