@@ -1,0 +1,263 @@
+"""The hall configuration: one YAML file, validated here.
+
+Every field carries a docstring because this file is the installer's reference: `kiosk-admin
+check-config` quotes these models' field names in its messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from drivers.keypad.settings import KeypadBinding, KeypadBusSettings
+from drivers.printer.settings import PrinterSettings
+from sync.client.settings import SyncSettings
+
+
+class _Strict(BaseModel):
+    # Unknown keys are errors: a misspelt key silently ignored is a setting the hall thinks it has.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OpeningSession(_Strict):
+    """One opening period of the day, local time (e.g. 09:00–12:00)."""
+
+    start: dt.time
+    """When the hall opens for this session (HH:MM, hall timezone)."""
+    end: dt.time
+    """When the session ends (HH:MM); issuing stops `issue_cutoff_minutes` earlier."""
+
+
+class Material(_Strict):
+    """One required material in a service guide (办事指南)."""
+
+    name: str = Field(min_length=1)
+    """What to bring, e.g. 身份证."""
+    form: Literal["原件", "复印件", "原件及复印件", "电子材料"] = "原件"
+    """Original, copy, both, or an electronic file."""
+    quantity: int = Field(default=1, ge=1, le=20)
+    """How many (copies/photos)."""
+    note: str = ""
+    """Extra detail told at once (一次性告知), e.g. 近期免冠."""
+
+
+class Guide(_Strict):
+    """The structured 办事指南 of a service, printed as the 一次性告知单."""
+
+    materials: list[Material] = Field(default_factory=list)
+    """Every material a resident must bring, so nobody comes twice for a missing paper."""
+    process: list[str] = Field(default_factory=list)
+    """Process steps in order."""
+    promised_days: int = Field(default=0, ge=0, le=365)
+    """Promised time limit in working days (0 = 即办件, done on the spot)."""
+    legal_days: int = Field(default=0, ge=0, le=365)
+    """The legal time limit in working days; must not be shorter than the promise."""
+    fee: str = "不收费"
+    """Fee, in words."""
+    legal_basis: list[str] = Field(default_factory=list)
+    """Laws and regulations the service rests on."""
+
+
+class Service(_Strict):
+    """A service item residents can take a number for."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$")
+    """Stable identifier used in records and sync (lowercase, e.g. pension_enrol)."""
+    name: str = Field(min_length=1, max_length=40)
+    """The name residents see, e.g. 城乡居民养老保险参保登记."""
+    prefix: str = Field(pattern=r"^[A-Z]$")
+    """The ticket number's letter (A → A001); unique per hall."""
+    category: str = Field(min_length=1)
+    """Grouping on the home screen, e.g. 社保医保."""
+    daily_cap: int = Field(default=200, ge=1, le=999)
+    """Tickets per business day; numbers have three digits."""
+    default_service_minutes: float = Field(default=8.0, gt=0, le=240)
+    """Assumed handling time before the day has real data, for the wait estimate."""
+    guide: Guide = Field(default_factory=Guide)
+    """The 办事指南."""
+
+
+class KeypadRef(_Strict):
+    """Where a window's 呼叫评价器 sits."""
+
+    bus: str
+    """Name of a bus under devices.keypad_buses."""
+    address: int = Field(ge=1, le=247)
+    """The device address set on the keypad (DIP switch or menu)."""
+
+
+class Window(_Strict):
+    """A service window (窗口)."""
+
+    number: int = Field(ge=1, le=99)
+    """The number on the window, called aloud."""
+    name: str = ""
+    """Label, e.g. 社保医保窗口."""
+    services: list[str] = Field(min_length=1)
+    """Service codes this window handles, in the order it serves them."""
+    keypad: KeypadRef | None = None
+    """The window's keypad; omit for a window run with the staff screen's software caller."""
+
+
+class RatingScale(_Strict):
+    """The 好差评 scale. Levels are the national five: 1 非常满意 … 5 非常不满意."""
+
+    satisfied_levels: list[int] = Field(default_factory=lambda: [1, 2, 3])
+    """Levels counted as satisfied for 满意率 (a policy choice; default 非常满意/满意/基本满意)."""
+    dissatisfied_levels: list[int] = Field(default_factory=lambda: [4, 5])
+    """Levels that count as 差评 and open a 回访 and a rectification."""
+    keypad_keys: dict[int, int] = Field(default_factory=lambda: {0: 1, 1: 2, 2: 3, 3: 4, 4: 5})
+    """Keypad key index → level. A 4-key pad is {0: 1, 1: 2, 2: 3, 3: 4}."""
+    timeout_seconds: int = Field(default=60, ge=5, le=600)
+    """How long the rating slot stays open before it ends as 未评价."""
+    callback_working_days: int = Field(default=1, ge=0, le=10)
+    """Working days to call back a dissatisfied resident (回访)."""
+    rectify_working_days: int = Field(default=15, ge=1, le=60)
+    """Working days to rectify (整改)."""
+
+    @field_validator("satisfied_levels", "dissatisfied_levels")
+    @classmethod
+    def _levels_exist(cls, levels: list[int]) -> list[int]:
+        bad = [lv for lv in levels if lv not in (1, 2, 3, 4, 5)]
+        if bad:
+            raise ValueError(f"levels are 1 (非常满意) to 5 (非常不满意), got {bad}")
+        return levels
+
+
+class PriorityCategory(_Strict):
+    """A 绿色通道 category, e.g. 70 岁以上老人."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,30}$")
+    """Identifier stored on the ticket (no personal data, just the category)."""
+    label: str
+    """What the button and ticket say, e.g. 老年人."""
+
+
+class PriorityPolicy(_Strict):
+    """How priority tickets are called."""
+
+    categories: list[PriorityCategory] = Field(default_factory=list)
+    """Who may use the green channel."""
+    mode: Literal["interleave", "first"] = "interleave"
+    """`first`: priority always before regular; `interleave`: one priority after every N regular."""
+    regular_per_priority: int = Field(default=2, ge=1, le=20)
+    """N for interleave mode."""
+
+
+class QueueRules(_Strict):
+    """Calling rules, also printed on the ticket."""
+
+    recall_limit: int = Field(default=3, ge=0, le=10)
+    """How many times a ticket may be recalled (重呼)."""
+    no_show_requeue_behind: int = Field(default=3, ge=0, le=50)
+    """A no-show put back waits behind this many others."""
+    missed_call_rule: str = "过号请到服务台重新排队，或向工作人员说明"
+    """The missed-call rule printed on the ticket."""
+
+
+class Devices(_Strict):
+    """Printer and keypad buses."""
+
+    printer: PrinterSettings = Field(default_factory=PrinterSettings)
+    """The ticket printer."""
+    keypad_buses: list[KeypadBusSettings] = Field(default_factory=list)
+    """Serial buses carrying window keypads."""
+    printer_required: bool = False
+    """If true the kiosk shows 暂停服务 while the printer is gone; if false it issues on screen."""
+
+
+class Staff(_Strict):
+    """Staff access to the kiosk's staff screen."""
+
+    pin_hash: str = Field(pattern=r"^pbkdf2_sha256\$\d+\$[0-9a-f]+\$[0-9a-f]+$")
+    """PBKDF2 hash of the staff PIN, made by `kiosk-admin hash-pin`; never the PIN itself."""
+
+
+class Calendar(_Strict):
+    """Corrections to the built-in Chinese statutory calendar."""
+
+    extra_holidays: list[dt.date] = Field(default_factory=list)
+    """Days off the built-in calendar does not know (e.g. next year's 国务院 notice)."""
+    extra_workdays: list[dt.date] = Field(default_factory=list)
+    """Make-up workdays (调休) the built-in calendar does not know."""
+
+
+class HallConfig(_Strict):
+    """One community hall."""
+
+    hall_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,40}$")
+    """Stable id the street centre knows the hall by."""
+    name: str = Field(min_length=1)
+    """E.g. 柏杨街道某社区便民服务中心."""
+    street: str = ""
+    """The street (街道) the hall belongs to."""
+    timezone: Literal["Asia/Shanghai", "Asia/Urumqi", "Asia/Hong_Kong", "Asia/Macau"] = "Asia/Shanghai"
+    """The hall's timezone; the business day is computed in it."""
+    sessions: list[OpeningSession] = Field(min_length=1)
+    """Opening periods of a working day."""
+    issue_cutoff_minutes: int = Field(default=30, ge=0, le=180)
+    """Issuing stops this many minutes before each session ends."""
+    open_on_non_working_days: bool = False
+    """Whether the hall opens on weekends and holidays."""
+    hotline: str = ""
+    """The supervision/complaint hotline posted in the hall (监督电话)."""
+    services: list[Service] = Field(min_length=1)
+    """Service items."""
+    windows: list[Window] = Field(min_length=1)
+    """Service windows."""
+    rating: RatingScale = Field(default_factory=RatingScale)
+    """The 好差评 scale and follow-up deadlines."""
+    priority: PriorityPolicy = Field(default_factory=PriorityPolicy)
+    """Green channel policy."""
+    queue: QueueRules = Field(default_factory=QueueRules)
+    """Calling rules."""
+    devices: Devices = Field(default_factory=Devices)
+    """Printer and keypads."""
+    sync: SyncSettings | None = None
+    """Sync to the street centre; omit to run stand-alone."""
+    staff: Staff
+    """Staff screen access."""
+    calendar: Calendar = Field(default_factory=Calendar)
+    """Calendar corrections."""
+
+    # ---- lookups used everywhere -------------------------------------------------
+    def service(self, code: str) -> Service:
+        for s in self.services:
+            if s.code == code:
+                return s
+        raise KeyError(code)
+
+    def window(self, number: int) -> Window:
+        for w in self.windows:
+            if w.number == number:
+                return w
+        raise KeyError(number)
+
+    def windows_for(self, service_code: str) -> list[int]:
+        return [w.number for w in self.windows if service_code in w.services]
+
+    def keypad_buses(self) -> list[KeypadBusSettings]:
+        """Bus settings with each bus's keypads filled in from `windows[].keypad`."""
+        out = []
+        for bus in self.devices.keypad_buses:
+            bindings = [
+                KeypadBinding(address=w.keypad.address, window=w.number)
+                for w in self.windows
+                if w.keypad is not None and w.keypad.bus == bus.name
+            ]
+            out.append(bus.model_copy(update={"keypads": bindings}))
+        return out
+
+    def priority_label(self, code: str | None) -> str | None:
+        if code is None:
+            return None
+        for c in self.priority.categories:
+            if c.code == code:
+                return c.label
+        raise KeyError(code)
+
+
+PIN_HASH_RE = re.compile(r"^pbkdf2_sha256\$(\d+)\$([0-9a-f]+)\$([0-9a-f]+)$")

@@ -1,0 +1,130 @@
+"""The kiosk's SQLite file: WAL, synchronous=FULL, foreign keys, and exactly one writer thread.
+
+Every change goes through `Database.submit(task)`: the UI, the keypads and sync hand small task
+functions to one writer thread, so nobody ever sees "database is locked" and the order of changes
+is the order of the outbox. Reads run on the caller's thread against WAL snapshots.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from kiosk.db.migrate import upgrade_to_head
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Task = Callable[[Session], T]
+CommitListener = Callable[[list[Any]], None]
+
+_STOP = object()
+
+
+def make_engine(path: str | Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        # FULL: a committed ticket survives a power cut, which is the promise the ticket makes.
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    return engine
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The writer has stopped or the disk refused a write; staff must be told."""
+
+
+class Database:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        upgrade_to_head(self.path)
+        self.engine = make_engine(self.path)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._listeners: list[CommitListener] = []
+        self.last_error: str | None = None
+        self._thread = threading.Thread(target=self._run, name="db-writer", daemon=True)
+        self._thread.start()
+
+    # ---- writing -----------------------------------------------------------------
+    def submit(self, task: Task[T]) -> Future[T]:
+        fut: Future[T] = Future()
+        if not self._thread.is_alive():
+            fut.set_exception(DatabaseUnavailable("the database writer has stopped"))
+            return fut
+        self._queue.put((task, fut))
+        return fut
+
+    def run(self, task: Task[T], timeout: float | None = 60) -> T:
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("a writer task must not wait on another writer task")
+        return self.submit(task).result(timeout)
+
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Called on the writer thread after each commit with the task's notifications."""
+        self._listeners.append(listener)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            task, fut = item
+            if not fut.set_running_or_notify_cancel():
+                continue
+            notes: list[Any] = []
+            try:
+                with self._sessions() as session, session.begin():
+                    session.info["notify"] = notes
+                    result = task(session)
+            except BaseException as exc:
+                self._record_failure(exc)
+                fut.set_exception(exc)
+                continue
+            self.last_error = None
+            fut.set_result(result)
+            for listener in self._listeners:
+                try:
+                    listener(notes)
+                except Exception:
+                    log.exception("commit listener failed")
+
+    def _record_failure(self, exc: BaseException) -> None:
+        from kiosk.engine.errors import DomainError
+
+        if not isinstance(exc, DomainError):
+            if self.last_error is None:
+                log.error("database write failed: %s", exc)
+            self.last_error = f"{type(exc).__name__}: {exc}"
+
+    # ---- reading -----------------------------------------------------------------
+    def read(self, query: Task[T]) -> T:
+        with self._sessions() as session:
+            return query(session)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join(timeout=30)
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

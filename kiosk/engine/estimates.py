@@ -1,0 +1,95 @@
+"""People ahead and the wait estimate shown on the ticket and the home screen.
+
+The estimate is deliberately a range: rolling mean service time of the service's last finished
+handlings today (or the configured default) × people ahead ÷ open windows serving it, ±30 %.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kiosk.db import models as m
+from kiosk.engine.clock import as_utc
+from kiosk.engine.context import Context
+
+_ROLLING = 20
+
+
+def people_ahead(s: Session, ctx: Context, ticket: m.Ticket) -> int:
+    """Waiting tickets of the same service that will be called first under the priority policy."""
+    base = select(func.count()).where(
+        m.Ticket.business_date == ticket.business_date,
+        m.Ticket.service_code == ticket.service_code,
+        m.Ticket.status == "waiting",
+        m.Ticket.id != ticket.id,
+    )
+    policy = ctx.config.priority
+    if ticket.priority is not None:
+        if policy.mode == "first":
+            return (
+                s.scalar(
+                    base.where(m.Ticket.priority.is_not(None), m.Ticket.queue_order < ticket.queue_order)
+                )
+                or 0
+            )
+        earlier_prio = (
+            s.scalar(base.where(m.Ticket.priority.is_not(None), m.Ticket.queue_order < ticket.queue_order))
+            or 0
+        )
+        regular = s.scalar(base.where(m.Ticket.priority.is_(None))) or 0
+        # Each priority ticket ahead, including this one, lets N regulars go first at most.
+        return earlier_prio + min(regular, (earlier_prio + 1) * policy.regular_per_priority)
+    regular_ahead = (
+        s.scalar(base.where(m.Ticket.priority.is_(None), m.Ticket.queue_order < ticket.queue_order)) or 0
+    )
+    prio_waiting = s.scalar(base.where(m.Ticket.priority.is_not(None))) or 0
+    if policy.mode == "first":
+        return regular_ahead + prio_waiting
+    return regular_ahead + min(prio_waiting, math.ceil((regular_ahead + 1) / policy.regular_per_priority))
+
+
+def mean_service_minutes(s: Session, ctx: Context, service_code: str) -> float:
+    rows = s.execute(
+        select(m.Handling.called_at, m.Handling.started_at, m.Handling.finished_at)
+        .where(
+            m.Handling.business_date == ctx.today(),
+            m.Handling.service_code == service_code,
+            m.Handling.finished_at.is_not(None),
+            m.Handling.outcome.in_(("completed", "materials_incomplete", "promised", "referred")),
+        )
+        .order_by(m.Handling.finished_at.desc())
+        .limit(_ROLLING)
+    ).all()
+    durations = [
+        (as_utc(fin) - as_utc(start or called)).total_seconds() / 60
+        for called, start, fin in rows
+        if fin is not None
+    ]
+    if len(durations) < 3:
+        return ctx.service(service_code).default_service_minutes
+    return max(0.5, statistics.fmean(durations))
+
+
+def open_windows_for(s: Session, ctx: Context, service_code: str) -> int:
+    numbers = ctx.config.windows_for(service_code)
+    paused = set(
+        s.scalars(
+            select(m.WindowState.number).where(
+                m.WindowState.number.in_(numbers), m.WindowState.status == "paused"
+            )
+        )
+    )
+    return max(1, len([n for n in numbers if n not in paused]))
+
+
+def wait_range_minutes(s: Session, ctx: Context, service_code: str, ahead: int) -> tuple[int, int]:
+    if ahead == 0:
+        return (0, 5)
+    centre = mean_service_minutes(s, ctx, service_code) * ahead / open_windows_for(s, ctx, service_code)
+    low = int(5 * math.floor(centre * 0.7 / 5))
+    high = int(5 * math.ceil(centre * 1.3 / 5))
+    return (low, max(high, low + 5))
