@@ -1,0 +1,35 @@
+"""Exchange the one-time token from ``street-centre enrol`` for this kiosk's key (done once, by staff)."""
+
+from __future__ import annotations
+
+import requests
+
+from sync import signing
+from sync.client.session import SyncError, make_session
+from sync.client.settings import SyncSettings
+
+
+def enrol_kiosk(
+    settings: SyncSettings, token: str, session: requests.Session | None = None
+) -> signing.KioskKey:
+    """Send the token, save the key to ``settings.key_file`` (mode 0600) and return it."""
+    session = session or make_session(settings)
+    try:
+        resp = session.post(
+            settings.base_url + "/v1/enrol",
+            json={"kiosk_id": settings.kiosk_id, "token": token.strip()},
+            timeout=(settings.connect_timeout, settings.timeout),
+        )
+    except requests.RequestException as exc:
+        raise SyncError("unreachable", f"cannot reach the centre: {exc}") from exc
+    if resp.status_code != 200:
+        raise SyncError(
+            "enrol_refused", f"the centre refused the token (HTTP {resp.status_code})", retryable=False
+        )
+    key = signing.KioskKey.from_json(resp.json()["secret"])
+    if key.kiosk_id != settings.kiosk_id or key.hall_id != settings.hall_id:
+        raise SyncError(
+            "enrol_mismatch", f"the token is for kiosk {key.kiosk_id} / hall {key.hall_id}", retryable=False
+        )
+    key.save(settings.key_file)
+    return key
