@@ -141,7 +141,7 @@ def ticket_blocks(doc: TicketDoc) -> list[Block]:
 
 
 def _material(i: int, m: Material, missing: bool) -> str:
-    form = f"（{m.form}）" if m.form else ""
+    form = f"（{m.form}）" if m.form else " "
     mark = "  ★缺" if missing else ""
     return f"{i}. {m.name}{form}{m.quantity} {m.unit}{mark}"
 

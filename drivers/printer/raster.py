@@ -83,13 +83,14 @@ def render_line(
     """
     height = LINE_DOTS * scale
     font = _font(22 * scale)
-    stroke = scale if bold else 0
-    left, _top, right, _bottom = (int(v) for v in font.getbbox(text, stroke_width=stroke))
-    width = min(max(right - min(left, 0), 1), dots)
+    extra = max(1, scale // 2) if bold else 0  # bold = the same glyphs drawn again, shifted right
+    left, _top, right, _bottom = (int(v) for v in font.getbbox(text))
+    width = min(max(right - min(left, 0) + extra, 1), dots)
     offset = {"center": (dots - width) // 2, "right": dots - width}.get(align, 0)
     img = Image.new("L", (min(offset + width, dots), height), 255)
     draw = ImageDraw.Draw(img)
-    draw.text((offset - min(left, 0), height // 2), text, font=font, fill=0, anchor="lm", stroke_width=stroke)
+    for dx in range(extra + 1):
+        draw.text((offset - min(left, 0) + dx, height // 2), text, font=font, fill=0, anchor="lm")
     # Threshold instead of dithering: crisp glyph edges, and dithering a 0/255 image is the identity.
     return img.point(lambda v: 0 if v < 128 else 255, mode="1")
 
