@@ -64,3 +64,19 @@ def utc_from_local(day: dt.date, at: dt.time, tz: str) -> dt.datetime:
 def as_utc(value: dt.datetime) -> dt.datetime:
     """SQLite returns naive datetimes; everything stored is UTC, so re-attach it."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class OffsetClock:
+    """Real time, shifted: the demo runs "inside opening hours" whatever the hour is, and a day
+    simulator can run faster than real time (`speed`)."""
+
+    def __init__(self, start: dt.datetime, speed: float = 1.0):
+        import time
+
+        self._time = time.monotonic
+        self._origin = _require_aware(start)
+        self._t0 = self._time()
+        self.speed = speed
+
+    def now(self) -> dt.datetime:
+        return self._origin + dt.timedelta(seconds=(self._time() - self._t0) * self.speed)

@@ -113,7 +113,7 @@ def record_print_result(
     s: Session, ctx: Context, ticket_id: str, status: str, error: str | None = None, reprint: bool = False
 ) -> None:
     """Record what the printer did with a ticket: printed, failed (with the fault) or on_screen."""
-    if status not in ("printed", "failed", "on_screen"):
+    if status not in ("printed", "unverified", "failed", "on_screen"):
         raise ValueError(status)
     ticket = s.get(m.Ticket, ticket_id)
     if ticket is None:

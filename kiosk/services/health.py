@@ -1,0 +1,44 @@
+"""One snapshot of everything staff need to see about the kiosk's devices and sync."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class KeypadHealthView:
+    address: int
+    window: int | None
+    last_seen: dt.datetime | None
+    silent: bool
+
+
+@dataclass(frozen=True)
+class BusHealthView:
+    name: str
+    state: str
+    last_error: str | None
+    keypads: list[KeypadHealthView] = field(default_factory=list)
+    frames_ok: int = 0
+    frames_dropped: int = 0
+
+
+@dataclass(frozen=True)
+class SyncHealthView:
+    state: str  # disabled | idle | syncing | ok | failing
+    backlog: int
+    last_success: dt.datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class Health:
+    printer_state: str
+    printer_message: str
+    printer_action: str
+    buses: list[BusHealthView]
+    sync: SyncHealthView
+    db_error: str | None
+    print_failures: list[tuple[str, str, str | None]]
+    out_of_service_reason: str | None

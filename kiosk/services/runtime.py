@@ -1,0 +1,298 @@
+"""`KioskRuntime`: the engine wired to the printer, the keypad buses and sync.
+
+The touch UI talks only to this object. Every method that touches a device, the database or the
+network returns a Future (it runs on a worker thread), so the UI thread never blocks; `health()` is
+a cached snapshot refreshed by a background thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from drivers.keypad.bus import KeypadBus
+from drivers.keypad.dispatch import KeypadDispatcher
+from drivers.keypad.simulator import SimulatedKeypadBus
+from drivers.printer.driver import PrinterDriver, PrintResult
+from drivers.printer.simulator import SimulatedPrinter
+from kiosk.config.pin import verify_pin
+from kiosk.config.schema import HallConfig
+from kiosk.db.database import Database
+from kiosk.engine.clock import Clock
+from kiosk.engine.context import Notice
+from kiosk.engine.engine import QueueEngine
+from kiosk.engine.schedule import IssueWindow
+from kiosk.engine.summary import DaySummary
+from kiosk.services.demo import DemoResidents, demo_clock
+from kiosk.services.documents import day_slip_doc, guide_doc
+from kiosk.services.health import BusHealthView, Health, KeypadHealthView, SyncHealthView
+from kiosk.services.sync_link import SyncLink
+from kiosk.services.ticketing import TicketDesk, TicketOutcome, printer_state
+
+log = logging.getLogger(__name__)
+
+WINDOW_OPS = (
+    "call_next",
+    "recall",
+    "no_show",
+    "finish",
+    "pause",
+    "resume",
+    "call_held",
+    "hold",
+    "start",
+    "transfer",
+)
+
+
+class KioskRuntime:
+    def __init__(self, config: HallConfig, data_dir: Path, *, clock: Clock | None = None, demo: bool = False):
+        self.config = config
+        self.data_dir = Path(data_dir)
+        self.demo = demo
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(self.data_dir / "kiosk.db")
+        self.engine = QueueEngine(config, self.db, clock or (demo_clock(config) if demo else None))
+        self.printer: PrinterDriver | None = PrinterDriver(config.devices.printer)
+        self.keypad_sim: SimulatedKeypadBus | None = None
+        self.dispatcher: KeypadDispatcher | None = None
+        self.desk = TicketDesk(self.engine, self.printer)
+        self.sync = SyncLink(config, self.db, self.engine, self.data_dir)
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kiosk-worker")
+        # One thread for ticket issuing keeps taps in order and makes double taps meet each other.
+        self._desk_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-desk")
+        self._health: Health | None = None
+        self._health_stop = threading.Event()
+        self._health_thread: threading.Thread | None = None
+        self._residents: DemoResidents | None = None
+        self.engine.subscribe(self._on_notice)
+
+    # ---- life cycle ------------------------------------------------------------------------
+    def start(self) -> KioskRuntime:
+        closed = self.engine.close_stale_days()
+        if closed:
+            log.info("closed days the kiosk was off for: %s", closed)
+        if self.printer is not None:
+            self.printer.start()
+            self.printer.check_status()
+        self._start_keypads()
+        self.engine.start_ticker()
+        self.sync.start()
+        self._refresh_health()
+        self._health_thread = threading.Thread(target=self._health_loop, name="kiosk-health", daemon=True)
+        self._health_thread.start()
+        if self.demo:
+            self._residents = DemoResidents(self)
+            self._residents.start()
+            if self.keypad_sim is not None:
+                addresses = [w.keypad.address for w in self.config.windows if w.keypad]
+                self.keypad_sim.start_random(addresses, seed=7, speed=1.5)
+        return self
+
+    def _start_keypads(self) -> None:
+        buses = []
+        for settings in self.config.keypad_buses():
+            if settings.url == "simulated":
+                if self.keypad_sim is None:
+                    self.keypad_sim = SimulatedKeypadBus(self.data_dir / "keypad-sim")
+                    (self.data_dir / "keypad-sim").mkdir(exist_ok=True)
+                    self.keypad_sim.replug()
+                settings = settings.model_copy(update={"url": self.keypad_sim.url})
+            buses.append(KeypadBus(settings))
+        if not buses:
+            return
+        self.dispatcher = KeypadDispatcher(self.engine, buses)
+        self.dispatcher.start()
+
+    def stop(self) -> None:
+        self._health_stop.set()
+        if self._residents:
+            self._residents.stop()
+        if self.keypad_sim:
+            self.keypad_sim.stop_random()
+        self.sync.stop()
+        if self.dispatcher:
+            self.dispatcher.stop()
+        if self.keypad_sim:
+            self.keypad_sim.close()
+        self._desk_pool.shutdown(wait=True)
+        self._pool.shutdown(wait=True)
+        self.engine.stop()
+        if self.printer:
+            self.printer.close()
+        self.db.close()
+
+    # ---- notices ---------------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[Notice], None]) -> None:
+        self.engine.subscribe(callback)
+
+    def _on_notice(self, n: Notice) -> None:
+        d = self.dispatcher
+        if d is None:
+            return
+        if n.kind == "called" and n.window is not None and n.number is not None:
+            d.on_called(n.window, n.number)
+        if n.kind in ("issued", "called", "no_show", "closed"):
+            # Waiting counts are read on a worker so the writer thread is never held up.
+            self._pool.submit(self._push_waiting_counts)
+
+    def _push_waiting_counts(self) -> None:
+        if self.dispatcher is None:
+            return
+        for w in self.config.windows:
+            if w.keypad is not None:
+                self.dispatcher.on_waiting_changed(w.number, self.engine.waiting_count(w.number))
+
+    # ---- residents ---------------------------------------------------------------------------
+    def issue_ticket(
+        self, service_code: str, priority: str | None = None, request_id: str | None = None
+    ) -> Future[TicketOutcome]:
+        rid = request_id or str(uuid.uuid4())
+        return self._desk_pool.submit(self.desk.issue, service_code, priority, rid)
+
+    def print_guide(
+        self, service_code: str, missing: list[str] | None = None, window: int | None = None
+    ) -> Future[PrintResult]:
+        if self.printer is None:
+            raise RuntimeError("no printer")
+        doc = guide_doc(self.config, service_code, self.engine.clock.now(), missing, window)
+        return self.printer.print_doc(doc)
+
+    def rate(self, window: int, level: int) -> Future[Any]:
+        return self._pool.submit(self.engine.press_rating_level, window, level, "touch")
+
+    # ---- staff ---------------------------------------------------------------------------------
+    def window_op(self, name: str, window: int, *args: Any) -> Future[Any]:
+        if name not in WINDOW_OPS:
+            raise ValueError(f"unknown window operation {name!r}")
+        return self._pool.submit(getattr(self.engine, name), window, *args)
+
+    def reprint(self, ticket_id: str) -> Future[TicketOutcome]:
+        return self._desk_pool.submit(self.desk.reprint, ticket_id)
+
+    def print_day_slip(self, day: dt.date | None = None) -> Future[PrintResult]:
+        def job() -> PrintResult:
+            summary = self.engine.summary(day)
+            assert self.printer is not None
+            return self.printer.print_doc(day_slip_doc(self.config, summary, self.engine.clock.now())).result(
+                60
+            )
+
+        return self._pool.submit(job)
+
+    def close_day(self) -> Future[int]:
+        def job() -> int:
+            removed = self.engine.close_day()
+            self.sync.push_soon(nightly=True)
+            return removed
+
+        return self._pool.submit(job)
+
+    def verify_pin(self, pin: str) -> bool:
+        return verify_pin(pin, self.config.staff.pin_hash)
+
+    # ---- reads (cheap, but still better off the UI thread) -------------------------------------
+    def overview(self) -> dict[str, dict[str, int]]:
+        return self.engine.queue_overview()
+
+    def recent_calls(self, limit: int = 6) -> list[tuple[str, int, dt.datetime]]:
+        return self.engine.recent_calls(limit)
+
+    def today_figures(self) -> DaySummary:
+        return self.engine.summary()
+
+    def issuing_state(self) -> IssueWindow:
+        return self.engine.issuing_state()
+
+    def preview_png(self, job_index: int = -1) -> Path | None:
+        sim: SimulatedPrinter | None = self.printer.simulator if self.printer else None
+        if sim is None or not sim.jobs:
+            return None
+        out = self.data_dir / "previews" / f"job-{job_index % len(sim.jobs)}.png"
+        out.parent.mkdir(exist_ok=True)
+        sim.jobs[job_index].png(out)
+        return out
+
+    @property
+    def printer_sim(self) -> SimulatedPrinter | None:
+        return self.printer.simulator if self.printer else None
+
+    # ---- health ------------------------------------------------------------------------------
+    def health(self) -> Health:
+        if self._health is None:
+            self._refresh_health()
+        assert self._health is not None
+        return self._health
+
+    def _health_loop(self) -> None:
+        while not self._health_stop.wait(2.0):
+            try:
+                if self.printer is not None:
+                    self.printer.check_status()
+                self._refresh_health()
+            except Exception:
+                log.exception("health refresh failed")
+
+    def _refresh_health(self) -> None:
+        status = printer_state(self.printer)
+        fault = status.fault
+        buses = []
+        if self.dispatcher is not None:
+            for b in self.dispatcher.health():
+                buses.append(
+                    BusHealthView(
+                        name=b.name,
+                        state=str(getattr(b.state, "value", b.state)),
+                        last_error=str(b.last_error) if b.last_error else None,
+                        keypads=[
+                            KeypadHealthView(
+                                k.address,
+                                k.window,
+                                dt.datetime.fromtimestamp(k.last_seen, dt.UTC) if k.last_seen else None,
+                                k.status == "silent",
+                            )
+                            for k in b.keypads
+                        ],
+                        frames_ok=b.counters.get("frames", 0),
+                        frames_dropped=sum(
+                            v for k, v in b.counters.items() if k.startswith("bad") or k == "bytes_dropped"
+                        ),
+                    )
+                )
+        try:
+            failures = self.engine.print_failures()
+            backlog = self.engine.outbox_backlog()
+        except Exception as exc:  # the database itself is failing: say so, don't crash the health loop
+            failures, backlog = [], -1
+            log.error("health read failed: %s", exc)
+        reason = None
+        if self.db.last_error:
+            reason = "数据库写入失败，暂停取号。请联系管理员检查存储。"
+        elif self.config.devices.printer_required and status.state.known_bad:
+            reason = (fault.reason if fault else "打印机故障") + " 请到窗口人工取号。"
+        self._health = Health(
+            printer_state=status.state.value if hasattr(status.state, "value") else str(status.state),
+            printer_message=fault.reason if fault else "正常",
+            printer_action=fault.staff_action if fault else "",
+            buses=buses,
+            sync=replace(self.sync.health(), backlog=backlog),
+            db_error=self.db.last_error,
+            print_failures=failures,
+            out_of_service_reason=reason,
+        )
+
+
+def build_runtime(
+    config: HallConfig, data_dir: Path, *, clock: Clock | None = None, demo: bool = False
+) -> KioskRuntime:
+    return KioskRuntime(config, data_dir, clock=clock, demo=demo)
+
+
+__all__ = ["Health", "KioskRuntime", "SyncHealthView", "TicketOutcome", "build_runtime"]

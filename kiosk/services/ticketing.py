@@ -1,0 +1,146 @@
+"""The ticket desk: check the printer, commit the ticket, print it, record what happened.
+
+The order is the promise the ticket makes: the ticket exists in the database before a byte is
+printed (no resident holds a number the system does not know), a printer known to be bad never
+stops a resident from getting a number (it is shown on screen instead), and a failed print leaves
+the ticket valid with the failure on its record for staff (no ghost is counted as handed out
+without the record saying so).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from drivers.printer.documents import TicketDoc
+from drivers.printer.driver import PrinterDriver, PrintResult
+from drivers.printer.status import PrinterState, PrinterStatus
+from drivers.printer.ticketing_policy import (
+    IssueDecision,
+    IssueMode,
+    PrintRecord,
+    TicketPrintState,
+    issue_ticket,
+)
+from kiosk.engine.engine import QueueEngine
+from kiosk.engine.errors import DomainError
+from kiosk.engine.issuing import IssuedTicket
+from kiosk.services.documents import ticket_doc
+
+log = logging.getLogger(__name__)
+
+_PRINT_STATUS = {
+    TicketPrintState.PRINTED: "printed",
+    TicketPrintState.UNVERIFIED: "unverified",
+    TicketPrintState.PRINT_FAILED: "failed",
+    TicketPrintState.SHOWN_ON_SCREEN: "on_screen",
+}
+
+
+@dataclass
+class TicketOutcome:
+    ticket: IssuedTicket | None
+    printed: bool = False
+    on_screen: bool = False
+    message: str = ""
+    staff_action: str = ""
+    error: DomainError | None = None
+    fault_code: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class TicketDesk:
+    def __init__(self, engine: QueueEngine, printer: PrinterDriver | None, timeout_s: float = 30.0):
+        self.engine = engine
+        self.printer = printer
+        self.timeout_s = timeout_s
+
+    def issue(self, service_code: str, priority: str | None, request_id: str) -> TicketOutcome:
+        """Blocking: call from a worker thread. A repeated request id returns the same ticket."""
+        if self.printer is None:
+            return self._issue_without_printer(service_code, priority, request_id)
+        issued: list[IssuedTicket] = []
+
+        def commit(_decision: IssueDecision) -> TicketDoc:
+            t = self.engine.issue(service_code, priority, request_id)
+            issued.append(t)
+            if not t.created:
+                raise _AlreadyIssued(t)
+            return ticket_doc(self.engine.config, t)
+
+        def save(_doc: TicketDoc, record: PrintRecord) -> None:
+            detail = " ".join(x for x in (record.fault_code, record.fault_detail) if x) or None
+            self.engine.record_print_result(issued[0].id, _PRINT_STATUS[record.state], detail)
+
+        try:
+            outcome = issue_ticket(self.printer, commit, save, self.timeout_s)
+        except DomainError as exc:
+            return TicketOutcome(None, error=exc, message=exc.message)
+        except _AlreadyIssued as again:
+            return self._describe_existing(again.ticket)
+        rec = outcome.record
+        return TicketOutcome(
+            issued[0],
+            printed=rec.state in (TicketPrintState.PRINTED, TicketPrintState.UNVERIFIED),
+            on_screen=rec.show_on_screen or outcome.decision.mode is IssueMode.SHOW_ONLY,
+            message=rec.resident_message,
+            staff_action=rec.staff_action,
+            fault_code=rec.fault_code,
+        )
+
+    def _issue_without_printer(
+        self, service_code: str, priority: str | None, request_id: str
+    ) -> TicketOutcome:
+        try:
+            t = self.engine.issue(service_code, priority, request_id)
+        except DomainError as exc:
+            return TicketOutcome(None, error=exc, message=exc.message)
+        if t.created:
+            self.engine.record_print_result(t.id, "on_screen", "no printer configured")
+        return TicketOutcome(t, on_screen=True, message="请记下屏幕上的号码，叫号时以这个号码为准。")
+
+    def _describe_existing(self, t: IssuedTicket) -> TicketOutcome:
+        row = self.engine.ticket(t.id)
+        status = row.print_status if row else "pending"
+        return TicketOutcome(
+            t,
+            printed=status in ("printed", "unverified"),
+            on_screen=status in ("failed", "on_screen"),
+            message=""
+            if status in ("printed", "unverified")
+            else "请记下屏幕上的号码，叫号时以这个号码为准。",
+            extra={"repeat": True},
+        )
+
+    def reprint(self, ticket_id: str) -> TicketOutcome:
+        """补打: print the ticket again, marked as a reprint, and count it on the record."""
+        t = self.engine.describe_ticket(ticket_id)
+        if self.printer is None:
+            return TicketOutcome(t, on_screen=True, message="没有配置打印机")
+        result: PrintResult = self.printer.print_doc(ticket_doc(self.engine.config, t, reprint=True)).result(
+            self.timeout_s
+        )
+        status = "printed" if result.ok else "failed"
+        detail = f"{result.fault.code} {result.fault.detail}".strip() if result.fault else None
+        self.engine.record_print_result(t.id, status, detail, reprint=True)
+        return TicketOutcome(
+            t,
+            printed=result.ok,
+            on_screen=not result.ok,
+            message="" if result.ok else (result.fault.reason if result.fault else "补打失败"),
+            staff_action=result.fault.staff_action if result.fault else "",
+            fault_code=result.fault.code if result.fault else None,
+        )
+
+
+class _AlreadyIssued(Exception):
+    def __init__(self, ticket: IssuedTicket):
+        super().__init__(ticket.number)
+        self.ticket = ticket
+
+
+def printer_state(printer: PrinterDriver | None) -> PrinterStatus:
+    if printer is None or printer.last_status is None:
+        return PrinterStatus(PrinterState.UNKNOWN)
+    return printer.last_status
