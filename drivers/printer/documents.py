@@ -58,6 +58,8 @@ class Material:
     """原件 / 复印件 / 原件及复印件, or empty."""
     quantity: int = 1
     unit: str = "份"
+    note: str = ""
+    """e.g. 为家庭成员代缴时提供; printed after the quantity."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ class GuideDoc:
     promised_days: int
     legal_days: int
     fee: str
-    legal_basis: str
+    legal_basis: str | tuple[str, ...]
+    """One text, or several titles (《…》) printed one after another."""
     printed_at_local: datetime
     missing: tuple[str, ...] = ()
     window_number: int | None = None
@@ -142,8 +145,13 @@ def ticket_blocks(doc: TicketDoc) -> list[Block]:
 
 def _material(i: int, m: Material, missing: bool) -> str:
     form = f"（{m.form}）" if m.form else " "
+    note = f"，{m.note}" if m.note else ""
     mark = "  ★缺" if missing else ""
-    return f"{i}. {m.name}{form}{m.quantity} {m.unit}{mark}"
+    return f"{i}. {m.name}{form}{m.quantity} {m.unit}{note}{mark}"
+
+
+def _basis(basis: str | tuple[str, ...]) -> str:
+    return basis if isinstance(basis, str) else "".join(basis)
 
 
 def guide_blocks(doc: GuideDoc) -> list[Block]:
@@ -159,7 +167,7 @@ def guide_blocks(doc: GuideDoc) -> list[Block]:
         *(Text(f"{i}. {step}") for i, step in enumerate(doc.process, 1)),
         Text(f"承诺时限：{_promise(doc.promised_days)}（法定时限 {doc.legal_days} 个工作日）"),
         Text(f"收费标准：{doc.fee}"),
-        Text(f"办理依据：{doc.legal_basis}"),
+        Text(f"办理依据：{_basis(doc.legal_basis)}"),
     ]
     if doc.missing:
         by_name = {m.name: m for m in doc.materials}

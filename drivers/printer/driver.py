@@ -76,11 +76,17 @@ class PrinterDriver:
 
     def start(self) -> PrinterDriver:
         port = None
-        if self.settings.connection == "simulated" and self.settings.port == 0:
-            self.simulator = SimulatedPrinter(
-                self.settings.host, 0, baud=self.settings.baudrate, dots=self.settings.dots
-            ).start()
-            port = self.simulator.port
+        if self.settings.connection == "simulated":
+            sim = SimulatedPrinter(self.settings.host, self.settings.port, baud=self.settings.baudrate)
+            sim.dots = self.settings.dots
+            try:
+                sim.start()
+            except OSError:  # the configured port is taken (a second kiosk on this machine)
+                sim = SimulatedPrinter(self.settings.host, 0, baud=self.settings.baudrate)
+                sim.dots = self.settings.dots
+                sim.start()
+            self.simulator = sim
+            port = sim.port
         self._transport = Transport(self.settings, port)
         self._thread = threading.Thread(target=self._run, name=f"{self.name}-owner", daemon=True)
         self._thread.start()

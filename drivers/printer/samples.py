@@ -42,7 +42,7 @@ def guide(missing: tuple[str, ...] = (), window_number: int | None = None) -> Gu
             Material("户口簿", "原件及复印件", 1),
             Material("家庭收入情况声明", "原件", 1),
             Material("近期免冠照片", "", 2, "张"),
-            Material("银行卡", "复印件", 1),
+            Material("银行卡", "复印件", 1, note="申请人本人名下"),
         ),
         process=(
             "申请人向户籍所在地社区提出书面申请",
@@ -53,7 +53,7 @@ def guide(missing: tuple[str, ...] = (), window_number: int | None = None) -> Gu
         promised_days=20,
         legal_days=30,
         fee="不收费",
-        legal_basis="《社会救助暂行办法》《重庆市最低生活保障条例》",
+        legal_basis=("《社会救助暂行办法》", "《重庆市最低生活保障条例》"),
         printed_at_local=datetime(2026, 11, 26, 10, 42, tzinfo=HALL_TZ),
         missing=missing,
         window_number=window_number,

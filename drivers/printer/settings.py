@@ -22,14 +22,15 @@ class PrinterSettings(BaseModel):
     """``network``: raw TCP (JetDirect, port 9100). ``serial``: RS-232/USB-serial adapter, named by
     ``/dev/serial/by-id/...`` (never ``/dev/ttyUSB0``, which changes with plug order). ``usb``: direct
     USB (needs pyusb and a udev rule). ``file``: a device file such as ``/dev/usb/lp0`` (write-only, so it
-    cannot answer status queries). ``simulated``: the loopback simulated printer shipped in this package;
-    with no ``port`` set the driver starts its own."""
+    cannot answer status queries). ``simulated``: the driver starts the simulated printer shipped in this
+    package on loopback (``host``/``port``; an ephemeral port if that one is taken) — for the demo. To
+    use a simulator started on its own (``python -m drivers.printer.simulator``), choose ``network``."""
 
     host: str = "127.0.0.1"
-    """Network printer's address (``network``), or the simulated printer's (``simulated``)."""
+    """Network printer's address (``network``); where the simulated printer listens (``simulated``)."""
 
     port: int = Field(default=9100, ge=0, le=65535)
-    """TCP port: 9100 for real network printers. For ``simulated``, 0 means "start one in-process"."""
+    """TCP port: 9100 for real network printers. For ``simulated``, 0 picks a free port."""
 
     device: str = ""
     """``serial``: device path (``/dev/serial/by-id/usb-...``). ``file``: device file (``/dev/usb/lp0``).

@@ -73,8 +73,8 @@ class TicketPrintState(enum.Enum):
 
     PRINTED = "printed"
     UNVERIFIED = "unverified"
-    PRINT_FAILED = "print_failed"
-    SHOWN_ON_SCREEN = "shown_on_screen"
+    PRINT_FAILED = "failed"
+    SHOWN_ON_SCREEN = "on_screen"
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,22 @@ class PrintRecord:
     show_on_screen: bool
     resident_message: str
     bytes_sent: int = 0
+
+    @property
+    def engine_status(self) -> str:
+        """The engine's ``tickets.print_status`` vocabulary: ``printed``, ``failed`` or ``on_screen``.
+        An unverified print that staff must check counts as ``on_screen`` (it was shown there)."""
+        if self.state is TicketPrintState.UNVERIFIED:
+            return "on_screen" if self.needs_staff else "printed"
+        return self.state.value
+
+    @property
+    def error_text(self) -> str | None:
+        """One line for ``tickets.print_error``: the stable code, what happened, what staff do."""
+        if self.fault_code is None:
+            return None
+        detail = f"（{self.fault_detail}）" if self.fault_detail else ""
+        return f"{self.fault_code}{detail}：{self.staff_action}"
 
 
 def record_for(decision: IssueDecision, result: PrintResult | None) -> PrintRecord:
