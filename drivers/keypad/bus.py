@@ -87,7 +87,7 @@ class KeypadBus:
         self._started_at = time.monotonic()
         self.transport = SerialTransport(
             settings.url,
-            on_data=self._on_data,
+            on_data=self.feed,
             on_state=self._on_link,
             on_written=self._on_written,
             baudrate=settings.baudrate,
@@ -128,7 +128,8 @@ class KeypadBus:
                 del self._sent[raw]
             self._sent[data] = t
 
-    def _on_data(self, data: bytes, t: float) -> None:
+    def feed(self, data: bytes, t: float) -> None:
+        """Bytes read at monotonic time ``t`` (the transport calls this; tests may too)."""
         for frame in self.parser.feed(data):
             self._on_frame(frame, t)
 
@@ -138,7 +139,7 @@ class KeypadBus:
         raw: bytes = frame.raw
         address: int = frame.address
         sent_at = self._sent.get(raw)
-        if sent_at is not None and t - sent_at <= self.settings.echo_window_ms / 1000:
+        if sent_at is not None and t - sent_at < self.settings.echo_window_ms / 1000:
             c.echoes += 1
             return
         with self._lock:
@@ -153,7 +154,7 @@ class KeypadBus:
             return
         prev = self._last_copy.get(address)
         self._last_copy[address] = (raw, t)
-        if prev is not None and prev[0] == raw and t - prev[1] <= self.settings.retransmit_window_ms / 1000:
+        if prev is not None and prev[0] == raw and t - prev[1] < self.settings.retransmit_window_ms / 1000:
             c.retransmits += 1  # the device missed our ACK and sent it again: acknowledged, counted once
             return
         if address not in self.windows:

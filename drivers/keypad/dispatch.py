@@ -42,10 +42,12 @@ class WindowOps(Protocol):
 
 def is_domain_error(exc: BaseException) -> bool:
     """True for the engine's "that transition is impossible" errors (``kiosk.engine.errors.DomainError``)."""
+    if any(cls.__name__ == "DomainError" for cls in type(exc).__mro__):
+        return True
     try:
         from kiosk.engine.errors import DomainError  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
-        return any(cls.__name__ == "DomainError" for cls in type(exc).__mro__)
+        return False
     return isinstance(exc, DomainError)
 
 

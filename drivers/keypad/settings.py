@@ -75,7 +75,7 @@ class KeypadSettings(BaseModel):
     display: Literal["combined", "separate"] = "combined"
     """combined: one frame with waiting count (left) and ticket number (right); separate: the vendor
     sheet's two frames, each blanking the other half — pick it if a device shows garbage."""
-    transfer_outcome: str = "transferred"
+    transfer_outcome: str = "referred"
     """The engine's outcome for the TRANSFER (转办) key."""
     completed_outcome: str = "completed"
     """The engine's outcome for the key that asks the resident to rate (办结)."""
