@@ -1,0 +1,174 @@
+"""`kiosk-admin`: the operator's command line (config check, PIN hash, summary, close of day …).
+
+It uses the same engine operations as the touch screen and the keypads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from kiosk.cli.report import format_summary
+from kiosk.config.loader import ConfigError, load_config
+from kiosk.config.pin import hash_pin
+
+DEFAULT_CONFIG = "assets/hall.sample.yaml"
+DEFAULT_DATA = "var"
+
+
+def _engine(args: argparse.Namespace) -> tuple[Any, Any]:
+    from kiosk.db.database import Database
+    from kiosk.engine.engine import QueueEngine
+
+    config = load_config(args.config)
+    db = Database(Path(args.data_dir) / "kiosk.db")
+    return QueueEngine(config, db), db
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.path)
+    except ConfigError as err:
+        for p in err.problems:
+            print(p, file=sys.stderr)
+        print(
+            f"{len(err.problems)} problem(s) in {args.path}; the kiosk will not start until they are fixed.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"OK: {config.name} — {len(config.services)} services, {len(config.windows)} windows")
+    return 0
+
+
+def cmd_hash_pin(args: argparse.Namespace) -> int:
+    pin = args.pin or getpass.getpass("New staff PIN (4–12 digits): ")
+    try:
+        print(hash_pin(pin))
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    engine, db = _engine(args)
+    try:
+        day = dt.date.fromisoformat(args.date) if args.date else None
+        summary = engine.summary(day)
+        if args.json:
+            print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            print(format_summary(engine.config, summary))
+    finally:
+        db.close()
+    return 0
+
+
+def cmd_close_day(args: argparse.Namespace) -> int:
+    from kiosk.engine.errors import DomainError
+
+    engine, db = _engine(args)
+    try:
+        day = dt.date.fromisoformat(args.date) if args.date else None
+        removed = engine.close_day(day)
+        print(f"日结完成：{removed} 个未办理的号已清除（记录保留）")
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    return 0
+
+
+def cmd_followup(args: argparse.Namespace) -> int:
+    from kiosk.engine.errors import DomainError
+
+    engine, db = _engine(args)
+    try:
+        engine.record_followup(args.id, args.result)
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+    return 0
+
+
+def cmd_walkthrough(args: argparse.Namespace) -> int:
+    from kiosk.cli.walkthrough import run_walkthrough
+
+    return run_walkthrough(args.config, Path(args.data_dir))
+
+
+def cmd_simulate_day(args: argparse.Namespace) -> int:
+    from kiosk.sim.day import main_simulate
+
+    return main_simulate(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk-admin", description="社区便民服务中心 kiosk: operator commands"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check-config", help="validate a hall configuration file, reporting every problem")
+    p.add_argument("path")
+    p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser("hash-pin", help="hash a staff PIN for the config's staff.pin_hash")
+    p.add_argument("--pin", help="the PIN (omit to be asked without echo)")
+    p.set_defaults(func=cmd_hash_pin)
+
+    def with_data(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", default=DEFAULT_CONFIG)
+        p.add_argument("--data-dir", default=DEFAULT_DATA)
+
+    p = sub.add_parser("summary", help="print the day summary (日结)")
+    p.add_argument("--date", help="business date YYYY-MM-DD (default: today in the hall's timezone)")
+    p.add_argument("--json", action="store_true")
+    with_data(p)
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("close-day", help="close a business day: remove tickets still waiting, keep history")
+    p.add_argument("--date")
+    with_data(p)
+    p.set_defaults(func=cmd_close_day)
+
+    p = sub.add_parser("followup", help="record the result of a 回访/整改/承诺件 follow-up")
+    p.add_argument("id")
+    p.add_argument("result")
+    with_data(p)
+    p.set_defaults(func=cmd_followup)
+
+    p = sub.add_parser("walkthrough", help="a terminal walk-through of a hall day on the engine")
+    with_data(p)
+    p.set_defaults(func=cmd_walkthrough)
+
+    p = sub.add_parser("simulate-day", help="simulate a whole hall day with every fault once, then sync")
+    with_data(p)
+    p.add_argument("--date", default=None, help="working day to simulate (default: the most recent one)")
+    p.add_argument("--hours", type=float, default=None, help="simulate only this many opening hours")
+    p.add_argument("--speed", type=float, default=600.0, help="simulated seconds per real second")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--report", default=None, help="write the nightly summary HTML here")
+    p.set_defaults(func=cmd_simulate_day)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
