@@ -212,7 +212,7 @@ class KeypadBus:
             status = "unknown" if not up else "silent" if now - mono > self.settings.silent_after_s else "ok"
             keypads.append(KeypadHealth(address, window, status, wall))
         counters = dict(asdict(self.counters))
-        counters.update({f"parser_{k}": v for k, v in vars(self.parser.counters).items()})
+        counters.update(vars(self.parser.counters))  # frames_ok, bytes_dropped, bad_* (no name clashes)
         t = self.transport
         counters.update(
             opens=t.opens,
