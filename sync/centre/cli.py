@@ -85,7 +85,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
 
 def cmd_kiosks(args: argparse.Namespace) -> int:
     with _engine(args).connect() as conn:
-        for k in conn.execute(select(models.Kiosk).order_by(models.Kiosk.hall_id)).scalars():
+        for k in conn.execute(select(models.Kiosk).order_by(models.Kiosk.hall_id)):
             print(
                 f"{k.kiosk_id}\thall={k.hall_id}\t{k.status}\tacked={k.acked_seq}\t"
                 f"last_push={k.last_push_at}\tskew_s={k.last_skew_seconds}"

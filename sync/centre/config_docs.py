@@ -32,8 +32,8 @@ def updates_since(conn: Connection, hall_id: str, since: int) -> dict[str, Any]:
         select(models.ConfigDoc)
         .where(or_(models.ConfigDoc.hall_id.is_(None), models.ConfigDoc.hall_id == hall_id))
         .order_by(models.ConfigDoc.version)
-    ).scalars()
-    latest: dict[str, models.ConfigDoc] = {}
+    ).all()
+    latest: dict[str, Any] = {}
     for doc in rows:
         old = latest.get(doc.kind)
         # a hall's own document is not displaced by a later street-wide one

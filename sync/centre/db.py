@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 
 _HERE = Path(__file__).resolve().parent
 
@@ -35,12 +35,11 @@ def make_engine(url: str, schema: str | None = None, **kwargs: Any) -> Engine:
         return engine
     engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, **kwargs)
     if schema:
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
 
         @event.listens_for(engine, "connect")
         def _search_path(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
+            cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             cur.execute(f'SET search_path TO "{schema}"')
             cur.close()
             dbapi_conn.commit()

@@ -53,7 +53,7 @@ def enrol(
     hall_name: str | None = None,
 ) -> str:
     """Register (or re-admit) a kiosk for a hall and return its one-time token."""
-    kiosk = conn.execute(select(models.Kiosk).where(models.Kiosk.kiosk_id == kiosk_id)).scalar_one_or_none()
+    kiosk = conn.execute(select(models.Kiosk).where(models.Kiosk.kiosk_id == kiosk_id)).one_or_none()
     if kiosk is None:
         conn.execute(
             insert(models.Kiosk).values(
@@ -77,7 +77,7 @@ def enrol(
 
 def rotate(conn: Connection, kiosk_id: str, now: datetime, hours: int = 72) -> str:
     """A fresh token for an active kiosk; its current key keeps working until the token is exchanged."""
-    kiosk = conn.execute(select(models.Kiosk).where(models.Kiosk.kiosk_id == kiosk_id)).scalar_one_or_none()
+    kiosk = conn.execute(select(models.Kiosk).where(models.Kiosk.kiosk_id == kiosk_id)).one_or_none()
     if kiosk is None or kiosk.status != "active":
         raise EnrolError(f"kiosk {kiosk_id} is not enrolled or is revoked (use enrol)")
     return _new_token(conn, kiosk_id, now, hours)
@@ -105,10 +105,10 @@ def exchange(conn: Connection, kiosk_id: str, token: str, now: datetime) -> sign
     """Trade a one-time token for a new kiosk key (the only time the secret leaves the centre)."""
     row = conn.execute(
         select(models.EnrolToken).where(models.EnrolToken.token_hash == _hash(token)).with_for_update()
-    ).scalar_one_or_none()
+    ).one_or_none()
     if row is None or row.kiosk_id != kiosk_id or row.used_at is not None or as_utc(row.expires_at) < now:
         raise EnrolError("token unknown, used, expired or for another kiosk")
-    kiosk = conn.execute(select(models.Kiosk).where(models.Kiosk.kiosk_id == kiosk_id)).scalar_one()
+    kiosk = conn.execute(select(models.Kiosk).where(models.Kiosk.kiosk_id == kiosk_id)).one()
     if kiosk.status != "active":
         raise EnrolError("kiosk has been revoked")
     conn.execute(

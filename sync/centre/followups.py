@@ -87,7 +87,7 @@ def views(conn: Connection, rows: list[models.Followup]) -> list[FollowupView]:
             select(models.FollowupResult)
             .where(models.FollowupResult.hall_id.in_(halls))
             .order_by(models.FollowupResult.id)
-        ).scalars():
+        ):
             if (res.hall_id, res.followup_id) in keys:
                 results.setdefault((res.hall_id, res.followup_id), []).append(
                     {

@@ -63,7 +63,7 @@ def authenticate(
         raise AuthError(
             401, "stale_timestamp", "timestamp outside the accepted window; check the server time"
         )
-    kiosk = conn.execute(select(models.Kiosk).where(models.Kiosk.kiosk_id == kiosk_id)).scalar_one_or_none()
+    kiosk = conn.execute(select(models.Kiosk).where(models.Kiosk.kiosk_id == kiosk_id)).one_or_none()
     if kiosk is None:
         raise AuthError(401, "unknown_kiosk", "kiosk is not enrolled")
     if kiosk.status != "active":
@@ -72,7 +72,7 @@ def authenticate(
         select(models.KioskKeyRow).where(
             models.KioskKeyRow.key_id == key_id, models.KioskKeyRow.kiosk_id == kiosk_id
         )
-    ).scalar_one_or_none()
+    ).one_or_none()
     if key is None or key.revoked_at is not None:
         raise AuthError(401, "bad_key", "key unknown or revoked")
     if not signing.verify(signing.decode_secret(key.secret), sig, method, target, ts, nonce, body):
