@@ -1,0 +1,229 @@
+"""Keypad latency: key press → committed database row, over a pty at 9600 baud, and parser throughput.
+
+    python bench/keypad_latency.py [--cycles 25] [--dir DIR]
+
+Setup: the sample hall (assets/hall.sample.yaml), the real queue engine on a fresh SQLite file, one
+simulated keypad bus on a pty pair whose keypads send each byte when a 9600 8N1 UART would deliver it.
+Each cycle, at each of the four windows: CALL_NEXT (a handling row), REQUEST_RATING (handling finished,
+rating slot row), a rating key (rating row). Presses are sequential, so no press waits behind another.
+
+Latency of one press = (engine call returned, i.e. the row is committed) - (first byte on the line)
+- (the frame's own transmission time at 9600 baud). Target: p99 <= 20 ms.
+The parser figure feeds a stream of valid frames mixed with 0xFF-free garbage through the FF 68 parser
+and protocol classifier. The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from drivers.keypad.bus import KeypadBus  # noqa: E402
+from drivers.keypad.dispatch import Applied, KeypadDispatcher  # noqa: E402
+from drivers.keypad.events import StaffAction  # noqa: E402
+from drivers.keypad.ff68 import FF68Parser, FF68Protocol  # noqa: E402
+from drivers.keypad.frames import transmission_seconds  # noqa: E402
+from drivers.keypad.simulator import SimulatedKeypadBus  # noqa: E402
+
+BAUD = 9600
+# window -> the service it calls first in the sample hall
+WINDOW_SERVICE = {1: "pension_enrol", 2: "medical_insurance", 3: "minimum_living", 4: "residence_proof"}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def latency_run(cycles: int, workdir: Path) -> dict[str, object]:
+    from sqlalchemy import create_engine, func, select
+
+    from kiosk.config.loader import load_config
+    from kiosk.db import models as m
+    from kiosk.db.database import Database
+    from kiosk.engine.clock import ManualClock
+    from kiosk.engine.context import Notice
+    from kiosk.engine.engine import QueueEngine
+
+    config = load_config(ROOT / "assets" / "hall.sample.yaml")
+    db = Database(workdir / "kiosk.db")
+    opened = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    engine = QueueEngine(config, db, ManualClock(opened))
+    for service in WINDOW_SERVICE.values():
+        for _ in range(cycles):
+            engine.issue(service)
+
+    sim = SimulatedKeypadBus(workdir, baudrate=BAUD)
+    sim.replug()
+    (settings,) = config.keypad_buses()
+    # Presses here follow each other faster than hands do: the duplicate filters would (rightly) drop
+    # some. They cost nothing measurable, so switching them off does not flatter the figure.
+    settings = settings.model_copy(
+        update={"url": sim.url, "debounce_ms": 0, "retransmit_window_ms": 0, "echo_window_ms": 0}
+    )
+    bus = KeypadBus(settings)
+    done = threading.Condition()
+    applied: list[Applied] = []
+
+    def on_applied(a: Applied) -> None:
+        with done:
+            applied.append(a)
+            done.notify_all()
+
+    dispatcher = KeypadDispatcher(engine, [bus], on_applied=on_applied)
+
+    def on_notice(n: Notice) -> None:
+        if n.kind == "called" and n.window is not None and n.number is not None:
+            dispatcher.on_called(n.window, n.number)
+
+    engine.subscribe(on_notice)
+    dispatcher.start()
+    deadline = time.monotonic() + 10
+    while bus.state.value != "up":
+        if time.monotonic() > deadline:
+            raise SystemExit("keypad bus did not come up")
+        time.sleep(0.01)
+
+    proto = sim.protocol
+    samples: dict[str, list[float]] = {"call_next": [], "finish": [], "press_rating_key": []}
+    # the split: last byte on the line → frame parsed and queued (driver), queued → row committed
+    driver_ms: list[float] = []
+    engine_ms: list[float] = []
+    errors: list[str] = []
+    rng = random.Random(1)
+    try:
+        for _ in range(cycles):
+            for window in WINDOW_SERVICE:  # address == window in the sample hall
+                for frame in (
+                    proto.key_frame(window, StaffAction.CALL_NEXT),
+                    proto.key_frame(window, StaffAction.REQUEST_RATING),
+                    proto.rating_frame(window, rng.choice((0, 0, 1, 2))),
+                ):
+                    n = len(applied)
+                    t0 = sim.send(frame)
+                    with done:
+                        if not done.wait_for(lambda n=n: len(applied) > n, timeout=30):
+                            raise SystemExit("a key press was never applied")
+                        a = applied[n]
+                    if a.error is not None:
+                        errors.append(f"{a.operation}: {a.error}")
+                        continue
+                    last_byte = t0 + transmission_seconds(len(frame), BAUD)
+                    samples[a.operation].append((a.finished_at - last_byte) * 1000)
+                    driver_ms.append((a.event.received_at - last_byte) * 1000)
+                    engine_ms.append((a.finished_at - a.event.received_at) * 1000)
+    finally:
+        dispatcher.stop()
+        sim.close()
+
+    eng = create_engine(f"sqlite:///{workdir / 'kiosk.db'}")
+    with eng.connect() as c:
+        handlings = c.scalar(select(func.count()).select_from(m.Handling))
+        rated = c.scalar(select(func.count()).select_from(m.Rating).where(m.Rating.status == "rated"))
+    eng.dispose()
+    engine.stop()
+    db.close()
+
+    everything = [v for vs in samples.values() for v in vs]
+    return {
+        "presses": len(everything),
+        "errors": errors[:5],
+        "error_count": len(errors),
+        "frame_tx_ms": {
+            "staff_key": round(transmission_seconds(10, BAUD) * 1000, 2),
+            "rating_key": round(transmission_seconds(10, BAUD) * 1000, 2),
+        },
+        "latency_beyond_tx_ms": {
+            "p50": round(statistics.median(everything), 2),
+            "p99": round(percentile(everything, 0.99), 2),
+            "max": round(max(everything), 2),
+        },
+        "by_operation_ms": {
+            op: {"p50": round(statistics.median(v), 2), "p99": round(percentile(v, 0.99), 2)}
+            for op, v in samples.items()
+            if v
+        },
+        "split_ms": {
+            "line_to_parsed": {
+                "p50": round(statistics.median(driver_ms), 2),
+                "p99": round(percentile(driver_ms, 0.99), 2),
+            },
+            "parsed_to_committed": {
+                "p50": round(statistics.median(engine_ms), 2),
+                "p99": round(percentile(engine_ms, 0.99), 2),
+            },
+        },
+        "rows": {"handlings": handlings, "ratings_rated": rated},
+    }
+
+
+def parser_run(n_frames: int = 200_000) -> dict[str, float]:
+    rng = random.Random(2)
+    proto = FF68Protocol()
+    parts = []
+    for i in range(n_frames):
+        if i % 4 == 0:
+            parts.append(bytes(rng.randrange(0xFF) for _ in range(rng.randrange(1, 12))))
+        parts.append(
+            proto.rating_frame(i % 32, i % 5) if i % 2 else proto.key_frame(i % 32, StaffAction.CALL_NEXT)
+        )
+    stream = b"".join(parts)
+    parser = FF68Parser()
+    found = 0
+    t = time.perf_counter()
+    for pos in range(0, len(stream), 64):  # 64-byte reads, like a busy serial port
+        for frame in parser.feed(stream[pos : pos + 64]):
+            if proto.classify(frame, "bench", 0.0) is not None:
+                found += 1
+    elapsed = time.perf_counter() - t
+    assert found == n_frames, (found, n_frames)
+    return {
+        "parser_frames_per_s": round(found / elapsed),
+        "parser_bytes_per_s": round(len(stream) / elapsed),
+        "line_frames_per_s_at_9600": round(BAUD / 10 / 10, 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cycles", type=int, default=25, help="call/finish/rate cycles per window (max ~30)")
+    ap.add_argument("--dir", type=Path, help="where to put the SQLite file (default: a temp dir)")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    if args.dir:
+        args.dir.mkdir(parents=True, exist_ok=True)
+        result = latency_run(args.cycles, args.dir)
+    else:
+        with tempfile.TemporaryDirectory(prefix="keypad-bench-") as tmp:
+            result = latency_run(args.cycles, Path(tmp))
+    result.update(parser_run())
+    lat = result["latency_beyond_tx_ms"]
+    assert isinstance(lat, dict)
+    result = {
+        "bench": "keypad_latency",
+        "baudrate": BAUD,
+        **result,
+        "target_p99_ms": 20,
+        "meets_target": lat["p99"] <= 20,
+    }
+    print(f"key press → committed row, beyond transmission: p50 {lat['p50']} ms, p99 {lat['p99']} ms")
+    print(f"parser: {result['parser_frames_per_s']} frames/s")
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
