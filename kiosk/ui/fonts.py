@@ -1,0 +1,106 @@
+"""The Chinese font: registered as Kivy's default so every Label renders 汉字, never empty boxes.
+
+Order: the font named by the installer (``KIOSK_FONT`` or ``--font``), a font fontconfig picks for
+Chinese, then well-known Debian paths. A candidate counts only if it really has CJK glyphs: fontconfig
+happily answers DejaVu for ``sans:lang=zh`` when its cache is stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Single-face files first: SDL2_ttf opens face 0 of a .ttc, and face 0 of Noto Sans CJK is the JP cut.
+KNOWN_PATHS = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+)
+_PROBE = "号窗口请"
+
+
+def _fc(args: list[str]) -> str:
+    if shutil.which(args[0]) is None:
+        return ""
+    try:
+        out = subprocess.run(args, capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout
+
+
+def has_cjk_glyphs(path: str | Path) -> bool:
+    """True if the font draws the probe characters (checked with Pillow, which has no Kivy)."""
+    try:
+        from PIL import ImageFont
+
+        font = ImageFont.truetype(str(path), 32)
+        for ch in _PROBE:
+            # A missing glyph is drawn as .notdef, the same box for every character; compare masks.
+            if font.getmask(ch).getbbox() is None:
+                return False
+        return bytes(font.getmask(_PROBE[0])) != bytes(font.getmask(_PROBE[1]))
+    except Exception:
+        return False
+
+
+def candidates(configured: str | None = None) -> list[str]:
+    found: list[str] = []
+    if configured:
+        found.append(configured)
+    env = os.environ.get("KIOSK_FONT")
+    if env:
+        found.append(env)
+    for pattern in ("sans:lang=zh-cn", "sans:lang=zh"):
+        path = _fc(["fc-match", "-f", "%{file}", pattern]).strip()
+        if path:
+            found.append(path)
+    found.extend(KNOWN_PATHS)
+    for line in _fc(["fc-list", ":lang=zh", "file"]).splitlines():
+        path = line.strip().rstrip(":")
+        if path:
+            found.append(path)
+    seen: set[str] = set()
+    return [p for p in found if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
+
+
+def _face0_is_japanese_or_korean(path: str) -> bool:
+    """Noto Sans CJK .ttc opens as its JP face in SDL2_ttf: 汉字 drawn in Japanese shapes."""
+    try:
+        from PIL import ImageFont
+
+        family = ImageFont.truetype(path, 12).getname()[0]
+    except Exception:
+        return False
+    return family.endswith((" JP", " KR"))
+
+
+def find_chinese_font(configured: str | None = None) -> str | None:
+    ordered = candidates(configured)
+    ordered.sort(key=lambda p: p != configured and _face0_is_japanese_or_korean(p))
+    for path in ordered:
+        if Path(path).is_file() and has_cjk_glyphs(path):
+            return path
+        if path == configured:
+            log.warning("configured font %s is missing or has no Chinese glyphs; looking for another", path)
+    return None
+
+
+def register_default_font(configured: str | None = None) -> str | None:
+    """Make the Chinese font Kivy's default (Roboto has no 汉字). Returns the path used."""
+    from kivy.core.text import DEFAULT_FONT, LabelBase
+
+    path = find_chinese_font(configured)
+    if path is None:
+        log.error("no Chinese font found: install fonts-wqy-microhei or fonts-noto-cjk")
+        return None
+    LabelBase.register(DEFAULT_FONT, path)
+    log.info("Chinese font: %s", path)
+    return path
