@@ -22,8 +22,16 @@ HALL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def local(dt: datetime) -> datetime:
-    """The hall's wall-clock time: aware datetimes are converted, naive ones are taken as local."""
-    return dt.astimezone(HALL_TZ) if dt.tzinfo else dt.replace(tzinfo=HALL_TZ)
+    """The hall's wall-clock time of an aware datetime."""
+    return dt.astimezone(HALL_TZ)
+
+
+def _require_aware(**stamps: datetime | None) -> None:
+    # A naive datetime is ambiguous (SQLite hands back naive UTC): printing it as local time would put
+    # a time eight hours off on the resident's only proof of their place, so refuse it outright.
+    for name, value in stamps.items():
+        if value is not None and value.tzinfo is None:
+            raise ValueError(f"{name} must be timezone-aware (got naive {value.isoformat()})")
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,9 @@ class TicketDoc:
     hotline: str
     qr_payload: str
     reprint: bool = False
+
+    def __post_init__(self) -> None:
+        _require_aware(issued_at_local=self.issued_at_local)
 
     @property
     def key(self) -> str:
@@ -79,9 +90,13 @@ class GuideDoc:
     missing: tuple[str, ...] = ()
     window_number: int | None = None
 
+    def __post_init__(self) -> None:
+        _require_aware(printed_at_local=self.printed_at_local)
+
     @property
     def key(self) -> str:
-        return f"guide:{self.service_name}:{self.printed_at_local.isoformat()}"
+        missing = ",".join(self.missing)
+        return f"guide:{self.service_name}:{self.printed_at_local.isoformat()}:{self.window_number}:{missing}"
 
 
 @dataclass(frozen=True)
@@ -92,6 +107,9 @@ class DaySlipDoc:
     business_date: date
     rows: tuple[tuple[str, str], ...]
     printed_at_local: datetime | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware(printed_at_local=self.printed_at_local)
 
     @property
     def key(self) -> str:

@@ -18,6 +18,8 @@ FS_DOT = b"\x1c\x2e"
 
 # Closing punctuation that must not start a line (避头点).
 _NO_LINE_START = set("，。、；：！？）》」』】〕…%,.;:!?)")
+# Opening brackets that must not end a line (避尾点).
+_NO_LINE_END = set("（《「『【〔“‘(")
 
 
 def clean(text: str) -> str:
@@ -71,6 +73,8 @@ def wrap(text: str, width: int) -> list[str]:
             carry: list[str] = []
             if tok[0] in _NO_LINE_START and len(lines[-1]) > 1:
                 carry = [lines[-1].pop()]  # take the last character down with the punctuation mark
+            while len(lines[-1]) > 1 and lines[-1][-1] in _NO_LINE_END:
+                carry.insert(0, lines[-1].pop())  # an opening bracket goes down with what it opens
             lines.append(carry)
             used = columns("".join(carry))
             if tok == " " and not carry:

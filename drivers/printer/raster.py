@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from escpos.image import EscposImage
 from PIL import Image, ImageDraw, ImageFont
 
+from .encoding import char_columns, columns
+
 #: Dot rows per ``GS v 0`` command.
 SLICE_ROWS = 24
 #: Height of one normal text line in dots (the Chinese font is 24x24).
@@ -78,19 +80,27 @@ def render_line(
 ) -> Image.Image:
     """One line of text as a pure black-and-white image, ``LINE_DOTS * scale`` dots high.
 
+    Characters sit in the printer's own grid (12 dots per ASCII column, 24 per Chinese character,
+    times ``scale``), so raster lines line up with text lines and right-aligned figures stay aligned.
     Centred and right-aligned lines carry their left margin as white dots (cheap printers ignore
-    ``ESC a`` for raster images); nothing is sent to the right of the last inked dot.
+    ``ESC a`` for raster images); nothing is sent to the right of the last cell.
     """
     height = LINE_DOTS * scale
     font = _font(22 * scale)
     extra = max(1, scale // 2) if bold else 0  # bold = the same glyphs drawn again, shifted right
-    left, _top, right, _bottom = (int(v) for v in font.getbbox(text))
-    width = min(max(right - min(left, 0) + extra, 1), dots)
+    cell = 12 * scale
+    width = max(min(columns(text) * cell, dots), 1)
     offset = {"center": (dots - width) // 2, "right": dots - width}.get(align, 0)
-    img = Image.new("L", (min(offset + width, dots), height), 255)
+    img = Image.new("L", (offset + width, height), 255)
     draw = ImageDraw.Draw(img)
-    for dx in range(extra + 1):
-        draw.text((offset - min(left, 0) + dx, height // 2), text, font=font, fill=0, anchor="lm")
+    x = offset
+    for ch in text:
+        w = char_columns(ch) * cell
+        if x + w > offset + width:
+            break
+        for dx in range(extra + 1):
+            draw.text((x + w // 2 + dx, height // 2), ch, font=font, fill=0, anchor="mm")
+        x += w
     # Threshold instead of dithering: crisp glyph edges, and dithering a 0/255 image is the identity.
     return img.point(lambda v: 0 if v < 128 else 255, mode="1")
 

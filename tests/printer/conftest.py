@@ -27,8 +27,10 @@ def sim() -> Iterator[SimulatedPrinter]:
 
 def settings_for(sim: SimulatedPrinter, **changes: object) -> PrinterSettings:
     """A network printer on the simulator's port (the path a real TCP 9100 printer takes)."""
-    fields: dict[str, object] = {"connection": "network", "port": sim.port, "status_timeout_s": 0.3}
+    fields: dict[str, object] = {"connection": "network", "status_timeout_s": 0.3}
     fields.update(changes)
+    if "port" not in fields:
+        fields["port"] = sim.port
     return PrinterSettings(**fields)  # type: ignore[arg-type]
 
 

@@ -231,3 +231,17 @@ def test_control_characters_in_config_text_cannot_inject_commands() -> None:
     got = document_bytes(samples.ticket(hall_name="社区\x1b@\x1dV\x00中心"), PrinterSettings())
     assert got.count(b"\x1b@") == 1
     assert gb("社区@V中心") in got
+
+
+def test_naive_times_are_refused() -> None:
+    import datetime as dt
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        samples.ticket(issued_at_local=dt.datetime(2026, 11, 26, 2, 0))
+
+
+def test_aware_utc_time_prints_as_shanghai_wall_clock() -> None:
+    import datetime as dt
+
+    doc = samples.ticket(issued_at_local=dt.datetime(2026, 11, 26, 1, 15, tzinfo=dt.UTC))
+    assert gb("取号时间：2026-11-26 09:15") in document_bytes(doc, PrinterSettings())
