@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import statistics
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.db import models as m
@@ -20,36 +20,42 @@ _ROLLING = 20
 
 
 def people_ahead(s: Session, ctx: Context, ticket: m.Ticket) -> int:
-    """Waiting tickets of the same service that will be called first under the priority policy."""
-    base = select(func.count()).where(
-        m.Ticket.business_date == ticket.business_date,
-        m.Ticket.service_code == ticket.service_code,
-        m.Ticket.status == "waiting",
-        m.Ticket.id != ticket.id,
-    )
-    policy = ctx.config.priority
-    if ticket.priority is not None:
-        if policy.mode == "first":
-            return (
-                s.scalar(
-                    base.where(m.Ticket.priority.is_not(None), m.Ticket.queue_order < ticket.queue_order)
-                )
-                or 0
-            )
-        earlier_prio = (
-            s.scalar(base.where(m.Ticket.priority.is_not(None), m.Ticket.queue_order < ticket.queue_order))
-            or 0
+    """Waiting tickets of the same service that will be called first: the windows' pick order
+    (`calling.pick_next`: priority policy, then arrival) replayed over today's queue, starting
+    from the regular calls made since the last priority call, so the ticket says what happens."""
+    from kiosk.engine.calling import _regular_calls_since_priority
+
+    rows = s.execute(
+        select(m.Ticket.id, m.Ticket.priority, m.Ticket.queue_order)
+        .where(
+            m.Ticket.business_date == ticket.business_date,
+            m.Ticket.service_code == ticket.service_code,
+            m.Ticket.status == "waiting",
+            m.Ticket.id != ticket.id,
         )
-        regular = s.scalar(base.where(m.Ticket.priority.is_(None))) or 0
-        # Each priority ticket ahead, including this one, lets N regulars go first at most.
-        return earlier_prio + min(regular, (earlier_prio + 1) * policy.regular_per_priority)
-    regular_ahead = (
-        s.scalar(base.where(m.Ticket.priority.is_(None), m.Ticket.queue_order < ticket.queue_order)) or 0
+        .order_by(m.Ticket.queue_order)
+    ).all()
+    queue = sorted(
+        [*((r[0], r[1], r[2]) for r in rows), (ticket.id, ticket.priority, ticket.queue_order)],
+        key=lambda r: r[2],
     )
-    prio_waiting = s.scalar(base.where(m.Ticket.priority.is_not(None))) or 0
-    if policy.mode == "first":
-        return regular_ahead + prio_waiting
-    return regular_ahead + min(prio_waiting, math.ceil((regular_ahead + 1) / policy.regular_per_priority))
+    prio = [r[0] for r in queue if r[1] is not None]
+    regular = [r[0] for r in queue if r[1] is None]
+    policy = ctx.config.priority
+    since_priority = _regular_calls_since_priority(s, ctx, ticket.service_code)
+    ahead = pi = ri = 0
+    while pi < len(prio) or ri < len(regular):
+        take_prio = pi < len(prio) and (
+            ri >= len(regular) or policy.mode == "first" or since_priority >= policy.regular_per_priority
+        )
+        if take_prio:
+            nxt, pi, since_priority = prio[pi], pi + 1, 0
+        else:
+            nxt, ri, since_priority = regular[ri], ri + 1, since_priority + 1
+        if nxt == ticket.id:
+            return ahead
+        ahead += 1
+    return ahead
 
 
 def mean_service_minutes(s: Session, ctx: Context, service_code: str) -> float:
