@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.db import models as m
+from kiosk.engine.clock import as_utc
 from kiosk.engine.context import Context, Notice
 from kiosk.engine.errors import DailyCapReached, HallClosed, UnknownPriority
 from kiosk.engine.estimates import people_ahead, wait_range_minutes
@@ -99,7 +100,7 @@ def describe(s: Session, ctx: Context, ticket: m.Ticket, *, created: bool) -> Is
         priority=ticket.priority,
         priority_label=ctx.config.priority_label(ticket.priority),
         business_date=ticket.business_date,
-        issued_at=ticket.issued_at,
+        issued_at=as_utc(ticket.issued_at),
         people_ahead=ahead,
         wait_min_minutes=low,
         wait_max_minutes=high,

@@ -25,6 +25,7 @@ from drivers.printer.simulator import SimulatedPrinter
 from kiosk.config.pin import verify_pin
 from kiosk.config.schema import HallConfig
 from kiosk.db.database import Database
+from kiosk.db.models import DayClose
 from kiosk.engine.clock import Clock
 from kiosk.engine.context import Notice
 from kiosk.engine.engine import QueueEngine
@@ -37,6 +38,7 @@ from kiosk.services.sync_link import SyncLink
 from kiosk.services.ticketing import TicketDesk, TicketOutcome, printer_state
 
 log = logging.getLogger(__name__)
+AUTO_CLOSE_AFTER = dt.timedelta(minutes=30)
 
 WINDOW_OPS = (
     "call_next",
@@ -236,9 +238,24 @@ class KioskRuntime:
             try:
                 if self.printer is not None:
                     self.printer.check_status()
+                self._auto_close()
                 self._refresh_health()
             except Exception:
                 log.exception("health refresh failed")
+
+    def _auto_close(self) -> None:
+        """The nightly 日结 when staff did not press it: 30 minutes after the last session ends."""
+        now = self.engine.clock.now()
+        here = self.engine.ctx.local(now)
+        last_end = max(sess.end for sess in self.config.sessions)
+        if here.time() < (dt.datetime.combine(here.date(), last_end) + AUTO_CLOSE_AFTER).time():
+            return
+        day = here.date()
+        if self.db.read(lambda s: s.get(DayClose, day)) is not None:
+            return
+        removed = self.engine.close_day(day)
+        log.info("automatic close of %s: %d tickets removed", day, removed)
+        self.sync.push_soon(nightly=True)
 
     def _refresh_health(self) -> None:
         status = printer_state(self.printer)

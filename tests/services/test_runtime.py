@@ -1,0 +1,175 @@
+"""The kiosk runtime as the touch UI uses it: real SQLite, the simulated printer on loopback TCP and
+the simulated keypad bus on a pty. Every assertion is on the database, the printer's decoded jobs or
+the frames the keypads received."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from drivers.keypad.events import StaffAction
+from kiosk.config.schema import HallConfig
+from kiosk.db import models as m
+from kiosk.engine.clock import ManualClock
+from kiosk.services.runtime import KioskRuntime, build_runtime
+
+
+def wait_until(cond: Callable[[], object], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def runtime(sample_config: HallConfig, clock: ManualClock, tmp_path: Path) -> Iterator[KioskRuntime]:
+    rt = build_runtime(sample_config, tmp_path / "data", clock=clock).start()
+    try:
+        yield rt
+    finally:
+        rt.stop()
+
+
+def ticket_row(rt: KioskRuntime, ticket_id: str) -> m.Ticket:
+    row = rt.db.read(lambda s: s.get(m.Ticket, ticket_id))
+    assert row is not None
+    return row
+
+
+def test_a_ticket_is_committed_then_printed_in_chinese(runtime: KioskRuntime) -> None:
+    out = runtime.issue_ticket("pension_enrol", None, "tap-1").result(30)
+    assert out.ticket is not None and out.printed and not out.on_screen
+    assert ticket_row(runtime, out.ticket.id).print_status == "printed"
+    sim = runtime.printer_sim
+    assert sim is not None
+    job = sim.wait_for_jobs(1)[0]
+    text = job.text()
+    assert out.ticket.number in text
+    assert "请到 1、2 号窗口等候叫号" in text
+    assert job.qr_payloads == [out.ticket.id]
+    types = runtime.db.read(lambda s: list(s.scalars(select(m.OutboxEvent.type).order_by(m.OutboxEvent.seq))))
+    assert types == ["ticket.issued", "ticket.print_result"]
+
+
+def test_a_double_tap_issues_one_ticket_and_prints_once(runtime: KioskRuntime) -> None:
+    first = runtime.issue_ticket("social_card", None, "same-tap")
+    second = runtime.issue_ticket("social_card", None, "same-tap")
+    a, b = first.result(30), second.result(30)
+    assert a.ticket is not None and b.ticket is not None
+    assert a.ticket.id == b.ticket.id
+    assert runtime.db.read(lambda s: s.scalar(select(func.count()).select_from(m.Ticket))) == 1
+    sim = runtime.printer_sim
+    assert sim is not None
+    sim.wait_for_jobs(1)
+    time.sleep(0.3)
+    assert len(sim.jobs) == 1
+
+
+@pytest.mark.parametrize("state", ["paper_out", "cover_open", "offline", "cutter_error"])
+def test_a_printer_known_bad_issues_on_screen_and_staff_see_it(runtime: KioskRuntime, state: str) -> None:
+    sim = runtime.printer_sim
+    assert sim is not None
+    sim.set_state(state)
+    out = runtime.issue_ticket("medical_insurance", None, f"tap-{state}").result(30)
+    assert out.ticket is not None, "a printer fault must never stop a resident getting a number"
+    assert out.on_screen and not out.printed
+    assert "请记下屏幕上的号码" in out.message
+    row = ticket_row(runtime, out.ticket.id)
+    assert row.status == "waiting" and row.print_status == "on_screen"
+    assert row.print_error and state.split("_")[0] in row.print_error
+    assert [n for _, n, _ in runtime.engine.print_failures()] == [out.ticket.number]
+    assert sim.jobs == [] or all(out.ticket.number not in j.text() for j in sim.jobs)
+
+
+def test_a_disconnect_mid_job_keeps_the_ticket_valid_and_says_so(runtime: KioskRuntime) -> None:
+    sim = runtime.printer_sim
+    assert sim is not None
+    sim.disconnect_after(40)
+    out = runtime.issue_ticket("pension_enrol", None, "tap-cut").result(30)
+    assert out.ticket is not None and not out.printed and out.on_screen
+    row = ticket_row(runtime, out.ticket.id)
+    assert row.status == "waiting", "the resident keeps their place"
+    assert row.print_status == "failed" and row.print_error
+
+
+def test_a_reprint_is_marked_and_counted(runtime: KioskRuntime) -> None:
+    out = runtime.issue_ticket("pension_enrol", None, "tap-r").result(30)
+    assert out.ticket is not None
+    again = runtime.reprint(out.ticket.id).result(30)
+    assert again.printed
+    sim = runtime.printer_sim
+    assert sim is not None
+    jobs = sim.wait_for_jobs(2)
+    assert "补打" in jobs[-1].text() and "补打" not in jobs[0].text()
+    assert ticket_row(runtime, out.ticket.id).reprints == 1
+
+
+def test_the_guide_and_the_day_slip_print_what_the_records_say(runtime: KioskRuntime) -> None:
+    runtime.print_guide("minimum_living", ["户口簿"], 3).result(30)
+    sim = runtime.printer_sim
+    assert sim is not None
+    guide = sim.wait_for_jobs(1)[0].text()
+    for material in ("申请人居民身份证", "户口簿", "家庭收入及财产情况声明", "低保申请书", "银行卡"):
+        assert material in guide
+    assert "20" in guide  # promised working days
+    out = runtime.issue_ticket("pension_enrol").result(30)
+    assert out.ticket is not None
+    runtime.engine.call_next(1)
+    runtime.engine.finish(1)
+    runtime.engine.press_rating_key(1, 4)  # 非常不满意
+    runtime.print_day_slip().result(30)
+    slip = sim.wait_for_jobs(3)[-1].text()
+    assert "日结" in slip or "全中心" in slip
+    assert out.ticket.number in slip and "非常不满意" in slip
+
+
+def test_a_keypad_press_calls_through_the_engine_and_shows_the_number(runtime: KioskRuntime) -> None:
+    out = runtime.issue_ticket("pension_enrol").result(30)
+    assert out.ticket is not None
+    keypads = runtime.keypad_sim
+    assert keypads is not None
+    keypads.press_staff(1, StaffAction.CALL_NEXT)
+    wait_until(lambda: ticket_row(runtime, out.ticket.id).status == "called")  # type: ignore[union-attr]
+    digits = out.ticket.number[1:]
+    wait_until(lambda: any(d.strip().endswith(digits) for d in keypads.displays(1)))
+    keypads.press_staff(1, StaffAction.REQUEST_RATING)
+    wait_until(lambda: ticket_row(runtime, out.ticket.id).status == "finished")  # type: ignore[union-attr]
+    time.sleep(1.0)  # past the keypad's debounce, as a resident's hand would be
+    keypads.press_rating(1, 1)
+    wait_until(
+        lambda: (
+            runtime.db.read(lambda s: s.scalar(select(m.Rating.level).where(m.Rating.status == "rated"))) == 2
+        )
+    )
+
+
+def test_the_day_closes_by_itself_after_hours(runtime: KioskRuntime, clock: ManualClock) -> None:
+    out = runtime.issue_ticket("pension_enrol").result(30)
+    assert out.ticket is not None
+    runtime._auto_close()
+    assert ticket_row(runtime, out.ticket.id).status == "waiting", "not during opening hours"
+    clock.set(dt.datetime(2026, 11, 26, 10, 5, tzinfo=dt.UTC))  # 18:05 in Shanghai
+    runtime._auto_close()
+    assert ticket_row(runtime, out.ticket.id).status == "removed"
+    runtime._auto_close()  # idempotent: the day is closed once
+    assert runtime.db.read(lambda s: s.scalar(select(func.count()).select_from(m.DayClose))) == 1
+
+
+def test_health_reports_the_printer_and_every_keypad(runtime: KioskRuntime) -> None:
+    sim = runtime.printer_sim
+    assert sim is not None
+    sim.set_state("paper_out")
+    assert runtime.printer is not None
+    runtime.printer.check_status().result(10)
+    runtime._refresh_health()
+    h = runtime.health()
+    assert h.printer_state == "paper_out" and "纸" in h.printer_action
+    assert [k.window for b in h.buses for k in b.keypads] == [1, 2, 3, 4]
+    assert h.sync.state == "disabled"
