@@ -208,9 +208,10 @@ class KeypadDispatcher:
 
     def _apply(self, bus: KeypadBus, event: KeyEvent) -> None:
         window = bus.windows[event.address]
-        op, result, error = "none", None, None
+        op, call = self._operation(window, event)
+        result, error = None, None
         try:
-            op, result = self._call(window, event)
+            result = call()
         except Exception as exc:
             error = exc
             if is_domain_error(exc):
@@ -235,30 +236,36 @@ class KeypadDispatcher:
             except Exception:
                 log.exception("keypad on_applied listener failed")
 
-    def _call(self, window: int, event: KeyEvent) -> tuple[str, object]:
+    def _operation(self, window: int, event: KeyEvent) -> tuple[str, Callable[[], object]]:
+        """The engine operation a key means, named, and not yet called."""
         ops, s = self.ops, self.settings
         if event.kind is KeyKind.RATING:
-            assert event.key_index is not None
-            return "press_rating_key", ops.press_rating_key(window, event.key_index)
+            key = event.key_index if event.key_index is not None else -1
+            return "press_rating_key", lambda: ops.press_rating_key(window, key)
         match event.action:
             case StaffAction.CALL_NEXT:
-                return "call_next", ops.call_next(window)
+                return "call_next", lambda: ops.call_next(window)
             case StaffAction.RECALL:
-                return "recall", ops.recall(window)
+                return "recall", lambda: ops.recall(window)
             case StaffAction.REQUEST_RATING:
-                return "finish", ops.finish(window, s.completed_outcome)
+                return "finish", lambda: ops.finish(window, s.completed_outcome)
             case StaffAction.TRANSFER:
-                return "finish", ops.finish(window, s.transfer_outcome)
+                return "finish", lambda: ops.finish(window, s.transfer_outcome)
             case StaffAction.NO_SHOW:
-                return "no_show", ops.no_show(window, requeue=False)
+                return "no_show", lambda: ops.no_show(window, requeue=False)
             case StaffAction.HOLD:
-                return "hold", ops.hold(window)
+                return "hold", lambda: ops.hold(window)
             case StaffAction.CALL_HELD:
-                return "call_held", ops.call_held(window)
+                return "call_held", lambda: ops.call_held(window)
             case StaffAction.PAUSE:
-                if ops.window_status(window) == "paused":
-                    return "resume", ops.resume(window)
-                return "pause", ops.pause(window)
+                # One key toggles; the engine's own status decides which way, so a missed frame
+                # can never leave the keypad and the engine disagreeing for long.
+                return (
+                    "pause/resume",
+                    lambda: (
+                        ops.resume(window) if ops.window_status(window) == "paused" else ops.pause(window)
+                    ),
+                )
             case _:
                 # CANCEL clears the keypad's own input; the engine has nothing to undo.
-                return "none", None
+                return "none", lambda: None

@@ -212,21 +212,25 @@ class SimulatedKeypadBus:
         rng = random.Random(seed)
         self._random_stop.clear()
 
+        serving = dict.fromkeys(addresses, False)
+
+        def next_action(address: int) -> StaffAction:
+            """The obvious routine: call; then recall, mark absent or finish and ask for a rating."""
+            roll = rng.random()
+            if not serving[address]:
+                serving[address] = roll < 0.9
+                if roll < 0.9:
+                    return StaffAction.CALL_NEXT
+                return StaffAction.PAUSE if roll < 0.95 else StaffAction.CANCEL
+            if roll < 0.15:
+                return StaffAction.RECALL
+            serving[address] = False
+            return StaffAction.NO_SHOW if roll < 0.25 else StaffAction.REQUEST_RATING
+
         def staff_loop() -> None:
             while not self._random_stop.wait(rng.uniform(0.5, 2.0) / speed):
                 address = rng.choice(list(addresses))
-                roll = rng.random()
-                action = (
-                    StaffAction.CALL_NEXT
-                    if roll < 0.45
-                    else StaffAction.REQUEST_RATING
-                    if roll < 0.8
-                    else StaffAction.RECALL
-                    if roll < 0.9
-                    else StaffAction.NO_SHOW
-                    if roll < 0.95
-                    else StaffAction.PAUSE
-                )
+                action = next_action(address)
                 try:
                     self.press_staff(address, action, lose_ack=rng.random() < 0.05)
                     if action is StaffAction.REQUEST_RATING and rng.random() < 0.85:
