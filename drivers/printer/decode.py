@@ -84,6 +84,8 @@ class Job:
     printed: bool = True
     """Set by the simulated printer: False when it was in a state that cannot print."""
     state: str = "ready"
+    finished_at: float = 0.0
+    """``time.perf_counter()`` when the simulated printer had the job's last byte."""
 
     @property
     def lines(self) -> list[TextLine]:

@@ -28,7 +28,7 @@ def render_previews(out: Path, paper_width_mm: int = 80, chinese: bool = True) -
     """Send every sample through the driver to an in-process simulated printer; save one PNG per job."""
     settings = PrinterSettings(
         connection="simulated", port=0, baudrate=10_000_000, paper_width_mm=paper_width_mm, chinese=chinese
-    )  # type: ignore[arg-type]
+    )
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     with PrinterDriver(settings, name="printouts") as driver:

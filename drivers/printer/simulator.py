@@ -137,6 +137,7 @@ class SimulatedPrinter:
 
     def _serve(self, conn: socket.socket) -> None:
         decoder = StreamDecoder()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one-byte replies go out at once
         conn.settimeout(0.1)
         chunk = 64 if self.baud else 65536
         try:
@@ -189,6 +190,7 @@ class SimulatedPrinter:
                     conn.sendall(bytes([replies[n - 1]]))
 
     def _record(self, job: Job) -> None:
+        job.finished_at = time.perf_counter()
         job.state = self._state.value
         job.printed = self._state.can_print or self._state is PrinterState.UNKNOWN
         with self._lock:

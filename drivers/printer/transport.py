@@ -64,6 +64,11 @@ class Transport:
             printer.open()
         except Exception as exc:  # python-escpos wraps some errors, not all (pyusb, permissions)
             raise CannotConnect(f"{self.settings.connection}: {exc}") from exc
+        dev = printer._device
+        if isinstance(dev, socket.socket):
+            # Real-time queries are 3-byte writes right after a job: without NODELAY, Nagle holds them
+            # back until the job's delayed ACK (40 ms on Linux) — longer than the whole ticket takes.
+            dev.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.printer = printer
 
     def close(self) -> None:
