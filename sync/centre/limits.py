@@ -111,7 +111,8 @@ class FaultInjector:
 
     Each fault matches a path prefix and is used once: ``500`` answers 500 without running the request;
     ``500_after`` runs it (the batch is stored) and then answers 500; ``delay`` runs it and holds the
-    answer for ``seconds`` (longer than the client's timeout, so the client gives up on a stored batch).
+    answer for ``seconds`` (longer than the client's timeout, so the client gives up on a stored batch);
+    ``delay_before`` waits before running it (a request in flight that is not stored yet).
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -143,6 +144,10 @@ class FaultInjector:
 
             await self.app(scope, receive, swallow)
             await send_json(send, 500, {"error": "injected_after_store"})
+            return
+        if action == "delay_before":
+            await asyncio.sleep(float(fault.get("seconds", 2)))
+            await self.app(scope, receive, send)
             return
         if action == "delay":
 
