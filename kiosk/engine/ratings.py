@@ -51,9 +51,7 @@ def rate(s: Session, ctx: Context, window: int, level: int, source: str = "keypa
     now = ctx.now()
     slot = _open_slot(s, window)
     if slot is None:
-        last = _last_rated(s, window)
-        reason = "already_rated" if last is not None and _within(last, now) else "no_slot"
-        raise NoOpenRatingSlot(f"{window} 号窗口没有待评价的服务", reason)
+        raise NoOpenRatingSlot(f"{window} 号窗口没有待评价的服务", _why_no_slot(s, window, now))
     if as_utc(slot.expires_at) <= now:
         raise NoOpenRatingSlot(f"{window} 号窗口的评价已超时", "expired")
     cfg = ctx.config.rating
@@ -99,6 +97,21 @@ def rate(s: Session, ctx: Context, window: int, level: int, source: str = "keypa
     )
     ctx.notify(s, Notice("rating", window, detail={"level": level, "rating_id": slot.id}))
     return RatingOutcome(True, window, level, "rated", slot.id)
+
+
+def _why_no_slot(s: Session, window: int, now: dt.datetime) -> str:
+    """Why a press found no open slot, judged from the window's latest slot, so the reason does not
+    depend on whether the ticker has already ended an unanswered slot."""
+    last = s.scalar(
+        select(m.Rating).where(m.Rating.window_number == window).order_by(m.Rating.opened_at.desc())
+    )
+    if last is None:
+        return "no_slot"
+    if last.status == "rated" and _within(last, now):
+        return "already_rated"
+    if last.status == "unrated" and as_utc(last.expires_at) <= now:
+        return "expired"
+    return "no_slot"
 
 
 def _last_rated(s: Session, window: int) -> m.Rating | None:
