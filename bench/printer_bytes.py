@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from drivers.printer import samples  # noqa: E402
-from drivers.printer.documents import document_bytes  # noqa: E402
-from drivers.printer.driver import PrinterDriver, PrintOutcome  # noqa: E402
-from drivers.printer.settings import PrinterSettings  # noqa: E402
-from drivers.printer.simulator import SimulatedPrinter  # noqa: E402
+from drivers.printer import samples
+from drivers.printer.documents import document_bytes
+from drivers.printer.driver import PrinterDriver, PrintOutcome
+from drivers.printer.settings import PrinterSettings
+from drivers.printer.simulator import SimulatedPrinter
 
 
 def percentile(values: list[float], q: float) -> float:
