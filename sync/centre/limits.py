@@ -28,10 +28,6 @@ async def send_json(
     await send({"type": "http.response.body", "body": raw})
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class Guard:
     """Outermost middleware. Refuses bodies over ``max_body`` (413) before reading them in full, and more
     than ``max_concurrent`` requests at once under ``/v1/`` (429 + Retry-After): when 200 halls sync at
@@ -76,31 +72,34 @@ class Guard:
             )
             return
         seen = 0
-        started = False
+        refused = False  # we answered 413 ourselves; whatever the app sends after that is dropped
 
         async def counted_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > self.max_body:
-                    raise _TooLarge
+                    refused = True
+                    await send_json(
+                        send_with_time, 413, {"error": "too_large", "detail": f"over {self.max_body}"}
+                    )
+                    return {"type": "http.disconnect"}  # the app stops reading, nothing is stored
             return msg
 
         async def tracked_send(msg: Message) -> None:
-            nonlocal started
-            started = started or msg["type"] == "http.response.start"
-            await send_with_time(msg)
+            if not refused:
+                await send_with_time(msg)
 
         if limited:
             self.active += 1
         try:
             await self.app(scope, counted_receive, tracked_send)
-        except _TooLarge:
-            if not started:
-                await send_json(
-                    send_with_time, 413, {"error": "too_large", "detail": f"body over {self.max_body}"}
-                )
+        except Exception:
+            if not refused:
+                raise
         finally:
             if limited:
                 self.active -= 1
