@@ -116,7 +116,7 @@ class PrinterDriver:
     def check_status(self) -> Future[PrinterStatus]:
         """Read the printer's real-time status (``DLE EOT 1..4``) in the printer thread."""
         fut: Future[PrinterStatus] = Future()
-        self._queue.put(("status", None, fut))
+        self._submit("status", None, fut)
         return fut
 
     def print_doc(self, doc: Doc) -> Future[PrintResult]:
@@ -124,14 +124,20 @@ class PrinterDriver:
         queued, or after it succeeded, returns the first one's future: a double tap prints once."""
         with self._jobs_lock:
             prev = self._jobs.get(doc.key)
-            if prev is not None and not (prev.done() and not prev.result().ok):
+            if prev is not None and not (prev.done() and (prev.exception() or not prev.result().ok)):
                 return prev
             fut: Future[PrintResult] = Future()
             self._jobs[doc.key] = fut
             while len(self._jobs) > 512:
                 self._jobs.popitem(last=False)
-        self._queue.put(("print", doc, fut))
+        self._submit("print", doc, fut)
         return fut
+
+    def _submit(self, kind: str, payload: Any, fut: Future[Any]) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            fut.set_exception(RuntimeError(f"printer driver {self.name!r} is not running: start() it first"))
+            return
+        self._queue.put((kind, payload, fut))
 
     # -- owner thread --------------------------------------------------------------------------------
 

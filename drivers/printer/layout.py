@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from escpos.constants import QR_ECLEVEL_M
 from escpos.escpos import Escpos
 
 from . import encoding, raster
@@ -36,6 +37,7 @@ class Qr:
 
     payload: str
     size: int = 6
+    """Module size in dots."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,8 @@ class _Emitter:
 
     def qr(self, block: Qr) -> None:
         self.style("center", 1, False)
-        self.p.qr(block.payload, size=block.size, native=True)
+        # Level M: a ticket spends an hour in a pocket or a fist; the cost is a few modules.
+        self.p.qr(block.payload, ec=QR_ECLEVEL_M, size=block.size, native=True)
         self.p._raw(b"\n")
 
 

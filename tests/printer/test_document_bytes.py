@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
 
 from drivers.printer import layout, raster, samples
@@ -45,7 +46,7 @@ def test_standard_ticket_80mm() -> None:
         )
     )
     d.set(align="center")
-    d.qr("T20261126-A012-7F3K", size=6, native=True)
+    d.qr("T20261126-A012-7F3K", ec=QR_ECLEVEL_M, size=6, native=True)
     d._raw(b"\n")
     d._raw(gb("办完后欢迎在窗口评价器上为我们的服务评价"))
     d.cut()
@@ -84,7 +85,7 @@ def test_priority_reprint_ticket_58mm_without_cutter() -> None:
         )
     )
     d.set(align="center")
-    d.qr("T20261126-A012-7F3K", size=6, native=True)
+    d.qr("T20261126-A012-7F3K", ec=QR_ECLEVEL_M, size=6, native=True)
     d._raw(b"\n")
     d._raw(gb("办完后欢迎在窗口评价器上为我们的", "服务评价"))
     d.cut()  # POS-5890 declares no cutter: python-escpos only feeds
