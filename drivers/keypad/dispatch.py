@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from .bus import BusHealth, KeypadBus
 from .events import KeyEvent, KeyKind, StaffAction
@@ -113,6 +113,11 @@ class KeypadDispatcher:
             self._queues[bus.name] = queue.Queue()
             bus.on_event = self._enqueue
             bus.on_state = self._on_bus_state
+
+    @classmethod
+    def from_settings(cls, ops: WindowOps, settings: KeypadSettings, **kwargs: Any) -> KeypadDispatcher:
+        """One :class:`KeypadBus` per configured line, all feeding one dispatcher."""
+        return cls(ops, [KeypadBus(b) for b in settings.buses], settings, **kwargs)
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def start(self) -> None:

@@ -165,6 +165,7 @@ class SerialTransport:
             self._out.clear()
             if self.last_error is not None:
                 log.warning("keypad bus %s: %s is back up", self.name, self.url)
+                self.last_error = None  # the staff screen shows current trouble; `failures` keeps count
             self._set_state(LinkState.UP)
             try:
                 self._serve(port)

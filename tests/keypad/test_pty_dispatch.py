@@ -199,6 +199,7 @@ def test_unplug_replug_reconnects_and_resends_displays(sim: SimulatedKeypadBus) 
         sim.press_staff(2, StaffAction.CALL_NEXT)
         assert wait_until(lambda: r.windows.current[2] == "A002")
         assert bus.transport.opens == 2 and bus.health().state is LinkState.UP
+        assert bus.transport.last_error is None and bus.transport.failures >= 1
 
 
 def test_start_with_adapter_missing_then_plugged(tmp_path) -> None:
@@ -260,3 +261,23 @@ def test_random_behaviour_never_breaks_the_driver(sim: SimulatedKeypadBus, seed:
         sim.stop_random()
         assert r.dispatcher.counters.failures == 0
         assert r.buses[0].counters.unknown_address == 0
+
+
+def test_from_settings_and_health_snapshot(sim: SimulatedKeypadBus) -> None:
+    settings = KeypadSettings(
+        buses=[KeypadBusSettings(name="counter", url=sim.url, keypads=[{"address": 3, "window": 1}])]  # type: ignore[list-item]
+    )
+    windows = InMemoryWindows([1])
+    dispatcher = KeypadDispatcher.from_settings(windows, settings)
+    dispatcher.start()
+    try:
+        assert wait_until(lambda: dispatcher.health()[0].state is LinkState.UP)
+        sim.press_staff(3, StaffAction.CANCEL)
+        assert wait_until(lambda: dispatcher.health()[0].keypads[0].last_seen is not None)
+        (h,) = dispatcher.health()
+        assert (h.name, h.url, h.last_error) == ("counter", sim.url, None)
+        assert (h.keypads[0].address, h.keypads[0].window, h.keypads[0].status) == (3, 1, "ok")
+        assert h.counters["frames_ok"] == 1 and h.counters["acks"] == 1
+    finally:
+        dispatcher.stop()
+    assert dispatcher.health()[0].state is LinkState.STOPPED
