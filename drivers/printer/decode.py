@@ -52,6 +52,7 @@ class TextLine:
 class QrCode:
     payload: str
     module: int
+    ec: str = "L"
 
 
 @dataclass
@@ -132,6 +133,7 @@ class StreamDecoder:
         self.pending = bytearray()
         self.qr_data = b""
         self.qr_module = 3
+        self.qr_ec = "L"
 
     def feed(self, data: bytes) -> list[int]:
         """Consume ``data``; return the ``n`` of every ``DLE EOT n`` seen, in order."""
@@ -249,11 +251,15 @@ class StreamDecoder:
             return
         if fn == 0x43:
             self.qr_module = cmd[7]
+        elif fn == 0x45:
+            self.qr_ec = "LMQH"[(cmd[7] - 48) % 4]
         elif fn == 0x50:
             self.qr_data = cmd[8:]
         elif fn == 0x51:
             self._newline(force=False)
-            self.job.elements.append(QrCode(self.qr_data.decode("utf-8", "replace"), self.qr_module))
+            self.job.elements.append(
+                QrCode(self.qr_data.decode("utf-8", "replace"), self.qr_module, self.qr_ec)
+            )
 
     def _raster(self, cmd: bytes) -> None:
         self._newline(force=False)

@@ -15,8 +15,16 @@ if TYPE_CHECKING:
 _MARGIN = 16
 
 
-def _qr_image(payload: str, module: int) -> Image.Image:
-    code = qrcode.QRCode(border=0, box_size=module, error_correction=qrcode.constants.ERROR_CORRECT_L)
+_EC = {
+    "L": qrcode.constants.ERROR_CORRECT_L,
+    "M": qrcode.constants.ERROR_CORRECT_M,
+    "Q": qrcode.constants.ERROR_CORRECT_Q,
+    "H": qrcode.constants.ERROR_CORRECT_H,
+}
+
+
+def _qr_image(payload: str, module: int, ec: str) -> Image.Image:
+    code = qrcode.QRCode(border=0, box_size=module, error_correction=_EC[ec])
     code.add_data(payload)
     code.make(fit=True)
     return code.make_image().get_image().convert("L")
@@ -31,7 +39,7 @@ def render_job(job: Job, dots: int = 576) -> Image.Image:
         if isinstance(el, TextLine):
             parts.append(_line(el, dots))
         elif isinstance(el, QrCode):
-            parts.append((_qr_image(el.payload, el.module), "center"))
+            parts.append((_qr_image(el.payload, el.module, el.ec), "center"))
         elif isinstance(el, Raster):
             parts.append((el.image.convert("L"), "left"))
         elif isinstance(el, FeedLines):

@@ -7,7 +7,7 @@ from pathlib import Path
 from PIL import Image
 
 from drivers.printer import samples
-from drivers.printer.decode import decode
+from drivers.printer.decode import QrCode, decode
 from drivers.printer.documents import document_bytes
 from drivers.printer.driver import PrinterDriver, PrintOutcome
 from drivers.printer.settings import PrinterSettings
@@ -99,3 +99,10 @@ def test_fifty_eight_mm_simulated_connection_starts_its_own_printer() -> None:
         assert d.print_doc(samples.ticket()).result(timeout=10).outcome is PrintOutcome.PRINTED
         (job,) = d.simulator.wait_for_jobs(1)
     assert all(len(line.text.encode("gb18030")) <= 32 for line in job.lines if line.scale == 1)
+
+
+def test_qr_settings_are_decoded(sim: SimulatedPrinter, driver: PrinterDriver) -> None:
+    driver.print_doc(samples.ticket()).result(timeout=10)
+    (job,) = sim.wait_for_jobs(1)
+    (qr,) = [e for e in job.elements if isinstance(e, QrCode)]
+    assert (qr.payload, qr.module, qr.ec) == ("T20261126-A012-7F3K", 6, "M")
