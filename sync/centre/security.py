@@ -81,8 +81,9 @@ def authenticate(
     cutoff = now - timedelta(seconds=2 * window_seconds)
     conn.execute(delete(models.Nonce).where(models.Nonce.kiosk_id == kiosk_id, models.Nonce.seen_at < cutoff))
     table = models.Nonce.__table__
-    stmt = _insert(conn, table).on_conflict_do_nothing()
-    if conn.execute(stmt, {"kiosk_id": kiosk_id, "nonce": nonce, "seen_at": now}).rowcount == 0:
+    # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT DO NOTHING
+    stmt = _insert(conn, table).on_conflict_do_nothing().returning(table.c.nonce)
+    if conn.execute(stmt, {"kiosk_id": kiosk_id, "nonce": nonce, "seen_at": now}).first() is None:
         raise AuthError(401, "replay", "nonce already used")
     conn.execute(update(models.Kiosk).where(models.Kiosk.kiosk_id == kiosk_id).values(last_seen_at=now))
     return Authenticated(kiosk_id=kiosk_id, hall_id=kiosk.hall_id, key_id=key_id, timestamp=ts_int)
