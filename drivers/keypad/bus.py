@@ -159,8 +159,10 @@ class KeypadBus:
             return
         if address not in self.windows:
             c.unknown_address += 1
-            if address not in self._unknown:
+            with self._lock:
+                new = address not in self._unknown
                 self._unknown.add(address)
+            if new:
                 log.warning("keypad bus %s: address %d is not assigned to any window", self.name, address)
             return
         last = self._last_accepted.get(event.key)
@@ -205,6 +207,7 @@ class KeypadBus:
         now = time.monotonic() if now is None else now
         with self._lock:
             seen = dict(self._last_seen)
+            unknown = tuple(sorted(self._unknown))
         up = self.state is LinkState.UP
         keypads = []
         for address, window in sorted(self.windows.items()):
@@ -229,5 +232,5 @@ class KeypadBus:
             last_error=t.last_error,
             keypads=tuple(keypads),
             counters=counters,
-            unknown_addresses=tuple(sorted(self._unknown)),
+            unknown_addresses=unknown,
         )
