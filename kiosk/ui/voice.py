@@ -151,7 +151,9 @@ class Voice:
             log.warning("voice disabled, calls are shown silently: %s", why)
 
     def _play(self, sound, seconds: float, on_ready: Callable[[float], None]) -> None:  # type: ignore[no-untyped-def]
-        if sound is not None and not self.silent:
+        if sound is None or self.silent:
+            seconds = 0.0  # nothing to wait for: the overlay keeps its own minimum time
+        else:
             try:
                 if self._sound is not None:
                     self._sound.stop()

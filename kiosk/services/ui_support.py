@@ -1,0 +1,131 @@
+"""Kivy-free helpers for the touch UI: plain-Chinese wording and small reads the runtime lacks.
+
+Everything here is pure or reads the database, so it is testable without a display and may run on
+any worker thread (never the Kivy thread: reads can take milliseconds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kiosk.config.schema import HallConfig, Service
+from kiosk.db import models as m
+
+WEEKDAYS = "一二三四五六日"
+WINDOW_STATUS = {"open": "空闲", "serving": "办理中", "calling": "呼叫中", "paused": "暂停服务"}
+PRINTER_STATES = {
+    "ready": "正常",
+    "paper_near_end": "纸将用完",
+    "paper_out": "缺纸",
+    "cover_open": "纸仓盖打开",
+    "offline": "离线",
+    "cutter_error": "切刀故障",
+    "no_reply": "无应答（未连接或断电）",
+}
+SYNC_STATES = {
+    "disabled": "未启用",
+    "idle": "等待中",
+    "syncing": "同步中",
+    "ok": "正常",
+    "failing": "连接失败",
+}
+
+
+@dataclass(frozen=True)
+class WindowRow:
+    number: int
+    name: str
+    status: str  # open | serving | calling | paused …
+    current: str | None  # the ticket number at the window, if any
+    has_keypad: bool
+
+
+def window_board(engine: Any) -> list[WindowRow]:
+    """Each window's state and current ticket, for the staff screen's software caller."""
+    config: HallConfig = engine.config
+
+    def q(s: Session) -> list[WindowRow]:
+        rows = []
+        for w in config.windows:
+            ws = s.get(m.WindowState, w.number)
+            current = None
+            if ws is not None and ws.current_handling_id:
+                h = s.get(m.Handling, ws.current_handling_id)
+                t = s.get(m.Ticket, h.ticket_id) if h is not None else None
+                if h is not None and h.finished_at is None and t is not None:
+                    current = t.number
+            rows.append(
+                WindowRow(w.number, w.name, ws.status if ws else "open", current, w.keypad is not None)
+            )
+        return rows
+
+    return engine.db.read(q)
+
+
+def date_text(local_now: dt.datetime) -> str:
+    return f"{local_now.year}年{local_now.month}月{local_now.day}日 星期{WEEKDAYS[local_now.weekday()]}"
+
+
+def hours_text(config: HallConfig) -> str:
+    parts = []
+    for i, s in enumerate(config.sessions):
+        label = ("上午", "下午", "晚上")[min(i, 2)] if len(config.sessions) > 1 else ""
+        parts.append(f"{label} {s.start:%H:%M}–{s.end:%H:%M}".strip())
+    return "　".join(parts)
+
+
+def next_opening_text(when: dt.datetime | None, today: dt.date) -> str:
+    if when is None:
+        return ""
+    day = when.date()
+    if day == today:
+        prefix = "今天"
+    elif day == today + dt.timedelta(days=1):
+        prefix = "明天"
+    else:
+        prefix = f"{day.month}月{day.day}日（星期{WEEKDAYS[day.weekday()]}）"
+    return f"下次开始取号：{prefix} {when:%H:%M}"
+
+
+def wait_text(waiting: int, low: int, high: int) -> str:
+    if waiting == 0:
+        return "无需等候"
+    return f"等候 {waiting} 人 · 约 {low}–{high} 分钟"
+
+
+def windows_text(windows: list[int]) -> str:
+    return "、".join(str(w) for w in windows) + " 号窗口" if windows else "服务窗口"
+
+
+def promise_text(days: int) -> str:
+    return "即办件，当场办结" if days == 0 else f"{days} 个工作日内办结"
+
+
+def material_lines(service: Service) -> list[str]:
+    lines = []
+    for i, mat in enumerate(service.guide.materials, 1):
+        qty = f" {mat.quantity} 份" if mat.form in ("复印件", "原件及复印件") else ""
+        if mat.quantity > 1 and mat.form in ("原件", "电子材料"):
+            qty = f" {mat.quantity} 张" if "照片" in mat.name else f" {mat.quantity} 份"
+        note = f"（{mat.note}）" if mat.note else ""
+        lines.append(f"{i}. {mat.name}　{mat.form}{qty}{note}")
+    return lines
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def ago_text(when: dt.datetime | None, now: dt.datetime) -> str:
+    if when is None:
+        return "从未"
+    seconds = int((now - when).total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)} 秒前"
+    if seconds < 3600:
+        return f"{seconds // 60} 分钟前"
+    return f"{seconds // 3600} 小时前"

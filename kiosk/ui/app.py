@@ -1,0 +1,236 @@
+"""`KioskApp`: the touch kiosk at the hall entrance.
+
+The app owns no device: it asks the runtime (kiosk.services.runtime) for everything and gets the
+answers back on the Kivy thread (kiosk.ui.bridge). Screens are one file each under screens/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk.services import ui_support as fmt
+from kiosk.ui import hardening
+from kiosk.ui.bridge import background, on_ui
+from kiosk.ui.screens.call_overlay import CallOverlay
+from kiosk.ui.screens.closed import ClosedScreen
+from kiosk.ui.screens.guide import GuideScreen
+from kiosk.ui.screens.home import HomeScreen
+from kiosk.ui.screens.out_of_service import OutOfServiceScreen
+from kiosk.ui.screens.pin import PinScreen
+from kiosk.ui.screens.staff import StaffScreen
+from kiosk.ui.screens.ticket import TicketScreen
+from kiosk.ui.theme import Theme
+from kiosk.ui.voice import Voice
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+
+# Seconds without a touch before a screen gives up and goes back to the start.
+IDLE_LIMITS = {"guide": 60, "pin": 30, "staff": 120, "ticket": 90}
+ELDER_RESET_S = 90
+RESTING = ("home", "closed", "out_of_service")
+
+
+class KioskRoot(FloatLayout):
+    pass
+
+
+class KioskApp(App):
+    title = "社区便民服务中心"
+    use_kivy_settings = False
+
+    theme = ObjectProperty(None)
+    hall_name = StringProperty("社区便民服务中心")
+    hotline = StringProperty("")
+    date_text = StringProperty("")
+    clock_text = StringProperty("")
+    recent_calls = ListProperty([])
+    """[(number, window)] newest first, from the database and from live calls."""
+    health = ObjectProperty(None, allownone=True)
+    issuing = ObjectProperty(None, allownone=True)
+    ready = BooleanProperty(False)
+    """True once the first frame after start has been drawn and the home data has arrived."""
+
+    def __init__(
+        self,
+        runtime: Any | None,
+        *,
+        config: Any | None = None,
+        config_problems: list[str] | None = None,
+        windowed: bool = False,
+        portrait: bool = False,
+        silent: bool = False,
+        volume: float = 1.0,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        self.runtime = runtime
+        self.config_hall = config if config is not None else getattr(runtime, "config", None)
+        self.config_problems = list(config_problems or [])
+        self.windowed = windowed
+        self.theme = Theme(portrait=portrait)
+        self.voice = Voice(silent=silent, volume=volume)
+        self._last_touch = time.monotonic()
+        self._refresh_trigger = Clock.create_trigger(self._refresh_data, 0.3)
+        self.started_at = time.perf_counter()
+        self.first_frame_at: float | None = None
+        if self.config_hall is not None:
+            self.hall_name = self.config_hall.name
+            self.hotline = self.config_hall.hotline
+
+    # ---- building ---------------------------------------------------------------------------
+    def build(self) -> KioskRoot:
+        Builder.load_file(str(HERE / "widgets.kv"))
+        self.sm = ScreenManager(transition=NoTransition())
+        for screen in (
+            HomeScreen(name="home"),
+            GuideScreen(name="guide"),
+            TicketScreen(name="ticket"),
+            ClosedScreen(name="closed"),
+            OutOfServiceScreen(name="out_of_service"),
+            PinScreen(name="pin"),
+            StaffScreen(name="staff"),
+        ):
+            self.sm.add_widget(screen)
+        self.overlay = CallOverlay()
+        root = KioskRoot()
+        root.add_widget(self.sm)
+        root.add_widget(self.overlay)
+        self.sm.current = "out_of_service" if self.runtime is None else "home"
+        return root
+
+    def open_settings(self, *_args: Any) -> bool:
+        return False  # F1 and the settings panel do nothing on a kiosk
+
+    def on_start(self) -> None:
+        hardening.install(self.stop, windowed=self.windowed)
+        Window.bind(on_touch_down=self._poke)
+        self.theme.portrait = Window.height > Window.width
+        self._tick_clock(0)
+        Clock.schedule_interval(self._tick_clock, 1.0)
+        Clock.schedule_interval(self._check_idle, 1.0)
+        Clock.schedule_once(self._first_frame, 0)
+        if self.runtime is not None:
+            self.runtime.subscribe(self._notice_from_worker)
+            Clock.schedule_interval(lambda _dt: self._check_state(), 2.0)
+            Clock.schedule_interval(lambda _dt: self._refresh_trigger(), 15.0)
+            self._check_state()
+            self._refresh_data(0)
+
+    def _first_frame(self, _dt: float) -> None:
+        if self.first_frame_at is None:
+            self.first_frame_at = time.perf_counter()
+
+    def on_stop(self) -> None:
+        self.voice.stop()
+
+    # ---- navigation -------------------------------------------------------------------------
+    def screen(self, name: str) -> Any:
+        return self.sm.get_screen(name)
+
+    def go(self, name: str, **params: Any) -> None:
+        screen = self.sm.get_screen(name)
+        if hasattr(screen, "prepare"):
+            screen.prepare(**params)
+        self.sm.current = name
+
+    def resting_screen(self) -> str:
+        if self.runtime is None or self.config_problems:
+            return "out_of_service"
+        if self.health is not None and self.health.out_of_service_reason:
+            return "out_of_service"
+        if self.issuing is not None and not self.issuing.open:
+            return "closed"
+        return "home"
+
+    def go_home(self, *_args: Any) -> None:
+        self.go(self.resting_screen())
+
+    # ---- clock, idle ------------------------------------------------------------------------
+    def now_local(self) -> dt.datetime:
+        tz = ZoneInfo(self.config_hall.timezone) if self.config_hall else ZoneInfo("Asia/Shanghai")
+        if self.runtime is not None:
+            return self.runtime.engine.clock.now().astimezone(tz)
+        return dt.datetime.now(tz)
+
+    def _tick_clock(self, _dt: float) -> None:
+        now = self.now_local()
+        self.date_text = fmt.date_text(now)
+        self.clock_text = f"{now:%H:%M:%S}"
+
+    def _poke(self, *_args: Any) -> None:
+        self._last_touch = time.monotonic()
+
+    def idle_seconds(self) -> float:
+        return time.monotonic() - self._last_touch
+
+    def _check_idle(self, _dt: float) -> None:
+        idle = self.idle_seconds()
+        current = self.sm.current
+        limit = IDLE_LIMITS.get(current)
+        if limit is not None and idle > limit and not getattr(self.sm.current_screen, "busy", False):
+            log.info("idle %.0f s on %s: back to start", idle, current)
+            self.go_home()
+        if idle > ELDER_RESET_S and current in RESTING:
+            self.theme.elder = False
+            self.screen("home").reset_modes()
+
+    # ---- state from the runtime -------------------------------------------------------------
+    def _check_state(self) -> None:
+        rt = self.runtime
+        background(
+            lambda: (rt.health(), rt.issuing_state()), then=self._apply_state, failed=self._state_failed
+        )
+
+    def _state_failed(self, exc: BaseException) -> None:
+        log.error("state check failed: %s", exc)
+
+    def _apply_state(self, state: tuple[Any, Any]) -> None:
+        self.health, self.issuing = state
+        if self.sm.current in RESTING:
+            want = self.resting_screen()
+            if self.sm.current != want:
+                self.go(want)
+        if self.sm.current == "staff":
+            self.screen("staff").show_health(self.health)
+
+    def _notice_from_worker(self, notice: Any) -> None:
+        on_ui(self._on_notice, notice)  # runtime threads never touch widgets
+
+    def _on_notice(self, notice: Any) -> None:
+        if notice.kind == "called" and notice.number and notice.window:
+            self.overlay.enqueue(notice.number, notice.window, notice.recall)
+            calls = [c for c in self.recent_calls if c[0] != notice.number]
+            self.recent_calls = [(notice.number, notice.window), *calls][:8]
+        self._refresh_trigger()
+        if self.sm.current == "staff":
+            self.screen("staff").on_notice(notice)
+
+    def _refresh_data(self, _dt: float) -> None:
+        rt = self.runtime
+        if rt is None:
+            return
+
+        def read() -> tuple[Any, Any]:
+            return rt.overview(), rt.recent_calls(8)
+
+        background(read, then=self._apply_data, failed=lambda e: log.error("overview failed: %s", e))
+
+    def _apply_data(self, data: tuple[Any, Any]) -> None:
+        overview, calls = data
+        self.screen("home").show_overview(overview)
+        self.recent_calls = [(number, window) for number, window, _at in calls]
+        self.ready = True

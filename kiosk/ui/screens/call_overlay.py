@@ -1,0 +1,74 @@
+"""The full-screen call: "请 A012 号 到 3 号窗口". Calls wait in a queue so they never overlap or
+overwrite each other; each stays up while its announcement plays (and at least `MIN_SHOW_S`)."""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.floatlayout import FloatLayout
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+MIN_SHOW_S = 4.0
+AFTER_VOICE_S = 1.2
+
+
+class CallOverlay(FloatLayout):
+    showing = BooleanProperty(False)
+    number = StringProperty("")
+    window = NumericProperty(0)
+    recall = BooleanProperty(False)
+    pending = NumericProperty(0)
+    shown_count = NumericProperty(0)
+    """Calls shown so far (tests wait on it)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._queue: deque[tuple[str, int, bool]] = deque()
+        self._hide_ev = None
+        self.history: list[tuple[str, int, bool]] = []
+
+    def enqueue(self, number: str, window: int, recall: bool = False) -> None:
+        self._queue.append((number, window, recall))
+        self.pending = len(self._queue)
+        if not self.showing:
+            self._next()
+
+    def _next(self, *_args: Any) -> None:
+        if not self._queue:
+            self.showing = False
+            return
+        number, window, recall = self._queue.popleft()
+        self.pending = len(self._queue)
+        self.number, self.window, self.recall = number, window, recall
+        self.showing = True
+        self.shown_count += 1
+        self.history.append((number, window, recall))
+        # Hold the overlay at least MIN_SHOW_S; the voice extends it once it knows the clip length.
+        self._schedule_hide(MIN_SHOW_S)
+        App.get_running_app().voice.say(number, window, recall, on_ready=self._voice_started)
+
+    def _voice_started(self, seconds: float) -> None:
+        if self.showing:
+            self._schedule_hide(max(MIN_SHOW_S, seconds + AFTER_VOICE_S))
+
+    def _schedule_hide(self, after: float) -> None:
+        if self._hide_ev is not None:
+            self._hide_ev.cancel()
+        self._hide_ev = Clock.schedule_once(self._next, after)
+
+    # While a call is up it owns the screen: a touch must not press a button hidden underneath.
+    def on_touch_down(self, touch: Any) -> bool:
+        return self.showing
+
+    def on_touch_move(self, touch: Any) -> bool:
+        return self.showing
+
+    def on_touch_up(self, touch: Any) -> bool:
+        return self.showing

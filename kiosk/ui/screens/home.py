@@ -1,0 +1,141 @@
+"""Home: hall name, clock, service buttons by category with the queue, 长者模式, 绿色通道, 办事指南,
+the latest calls and the supervision hotline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import ListProperty, NumericProperty, StringProperty
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.modalview import ModalView
+from kivy.uix.screenmanager import Screen
+
+from kiosk.services import ui_support as fmt
+from kiosk.ui import theme
+from kiosk.ui.widgets import Caption, KioskButton
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+
+class ServiceButton(KioskButton):
+    service_name = StringProperty("")
+    wait_line = StringProperty("正在读取排队人数…")
+
+
+class PriorityPicker(ModalView):
+    """绿色通道: who may use it; the choice is only a category, never a name or ID."""
+
+    categories = ListProperty([])
+
+    def on_open(self) -> None:
+        grid = self.ids.cats
+        grid.clear_widgets()
+        home = App.get_running_app().screen("home")
+        for code, label in self.categories:
+            b = KioskButton(key=f"priority_{code}", text=f"[b]{label}[/b]", bg=theme.GREEN)
+            b.bind(on_release=lambda _b, c=code, lb=label: home.choose_priority(c, lb))
+            grid.add_widget(b)
+
+
+class HomeScreen(Screen):
+    mode = StringProperty("")  # "" | "priority" | "guide"
+    priority = StringProperty("")
+    priority_label = StringProperty("")
+    ticker_text = StringProperty("")
+    _ticker_i = NumericProperty(0)
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._buttons: dict[str, ServiceButton] = {}
+        self._built = False
+        Clock.schedule_interval(self._rotate_ticker, 3.0)
+
+    def on_pre_enter(self, *_args: Any) -> None:
+        if not self._built:
+            self._build_services()
+
+    def prepare(self, **_params: Any) -> None:
+        self.reset_modes()
+
+    def reset_modes(self) -> None:
+        self.mode = ""
+        self.priority = ""
+        self.priority_label = ""
+
+    # ---- service buttons, grouped by category --------------------------------------------
+    def _build_services(self) -> None:
+        app = App.get_running_app()
+        config = app.config_hall
+        if config is None:
+            return
+        box = self.ids.services
+        box.clear_widgets()
+        categories: dict[str, list[Any]] = {}
+        for svc in config.services:
+            categories.setdefault(svc.category, []).append(svc)
+        for category, services in categories.items():
+            title = Caption(text=f"[b]{category}[/b]", base_size=30, color=theme.PRIMARY)
+            box.add_widget(title)
+            grid = GridLayout(cols=2, spacing=14, size_hint_y=None)
+            grid.bind(minimum_height=grid.setter("height"))
+            for svc in services:
+                b = ServiceButton(key=svc.code, service_name=svc.name)
+                b.bind(on_release=self._on_service)
+                self._buttons[svc.code] = b
+                grid.add_widget(b)
+            box.add_widget(grid)
+        self._built = True
+
+    def show_overview(self, overview: dict[str, dict[str, int]]) -> None:
+        if not self._built:
+            self._build_services()
+        for code, row in overview.items():
+            b = self._buttons.get(code)
+            if b is not None:
+                b.wait_line = fmt.wait_text(row["waiting"], row["wait_min"], row["wait_max"])
+
+    def _on_service(self, button: ServiceButton) -> None:
+        app = App.get_running_app()
+        if self.mode == "guide":
+            app.go("guide", service_code=button.key)
+            return
+        priority = self.priority or None
+        self.reset_modes()
+        app.go("ticket", service_code=button.key, priority=priority)
+
+    # ---- side buttons -------------------------------------------------------------------------
+    def toggle_elder(self) -> None:
+        app = App.get_running_app()
+        app.theme.elder = not app.theme.elder
+
+    def open_priority(self) -> None:
+        app = App.get_running_app()
+        picker = PriorityPicker(categories=[(c.code, c.label) for c in app.config_hall.priority.categories])
+        self._picker = picker
+        picker.open()
+
+    def choose_priority(self, code: str, label: str) -> None:
+        self._picker.dismiss()
+        self.mode = "priority"
+        self.priority = code
+        self.priority_label = label
+
+    def open_guide(self) -> None:
+        App.get_running_app().go("guide", service_code=None)
+
+    def open_staff(self) -> None:
+        App.get_running_app().go("pin")
+
+    # ---- ticker of the latest calls --------------------------------------------------------
+    def _rotate_ticker(self, _dt: float) -> None:
+        calls = App.get_running_app().recent_calls if App.get_running_app() else []
+        if not calls:
+            self.ticker_text = "叫号时请留意屏幕和广播"
+            return
+        self._ticker_i = (self._ticker_i + 1) % len(calls)
+        number, window = calls[self._ticker_i]
+        self.ticker_text = f"刚刚叫号：请 {number} 号 到 {window} 号窗口办理"

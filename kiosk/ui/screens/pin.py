@@ -1,0 +1,84 @@
+"""Staff PIN. Checked off the Kivy thread (PBKDF2 takes ~100 ms); a wrong PIN is refused and the keypad
+locks for a growing delay, so guessing at the hall entrance is slow."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+from kiosk.ui.bridge import background
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+log = logging.getLogger(__name__)
+MAX_LEN = 8
+
+
+def lockout_seconds(failures: int) -> int:
+    """2, 4, 8, 16, then 30 s after each further wrong PIN."""
+    return 0 if failures <= 0 else min(30, 2**failures)
+
+
+class PinScreen(Screen):
+    entered = StringProperty("")
+    message = StringProperty("请输入工作人员密码")
+    locked = BooleanProperty(False)
+    checking = BooleanProperty(False)
+    lock_left = NumericProperty(0)
+    failures = NumericProperty(0)
+
+    def prepare(self, **_params: Any) -> None:
+        self.entered = ""
+        if not self.locked:
+            self.message = "请输入工作人员密码"
+
+    def press(self, key: str) -> None:
+        if self.locked or self.checking:
+            return
+        if key == "clear":
+            self.entered = ""
+        elif key == "ok":
+            self._check()
+        elif len(self.entered) < MAX_LEN:
+            self.entered += key
+
+    def _check(self) -> None:
+        if not self.entered:
+            return
+        pin, self.entered = self.entered, ""
+        self.checking = True
+        self.message = "正在核对…"
+        rt = App.get_running_app().runtime
+        background(rt.verify_pin, pin, then=self._checked, failed=lambda _e: self._checked(False))
+
+    def _checked(self, ok: bool) -> None:
+        self.checking = False
+        if ok:
+            self.failures = 0
+            self.message = "请输入工作人员密码"
+            App.get_running_app().go("staff")
+            return
+        self.failures += 1
+        log.warning("wrong staff PIN (%d in a row)", self.failures)
+        self.lock_left = lockout_seconds(self.failures)
+        self.locked = True
+        self._update_lock_message()
+        Clock.schedule_interval(self._count_down, 1.0)
+
+    def _update_lock_message(self) -> None:
+        self.message = f"密码错误，请 {int(self.lock_left)} 秒后再试"
+
+    def _count_down(self, _dt: float) -> bool:
+        self.lock_left -= 1
+        if self.lock_left <= 0:
+            self.locked = False
+            self.message = "密码错误，请重新输入"
+            return False
+        self._update_lock_message()
+        return True

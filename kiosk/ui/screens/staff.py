@@ -1,0 +1,192 @@
+"""Staff screen (behind the PIN): device health, today's figures, reprint, a software caller for each
+window (the same engine operations as a keypad), the 日结 slip and closing the day."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, DictProperty, ListProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import Screen
+
+from kiosk.services import ui_support as fmt
+from kiosk.ui.bridge import background, when_done
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+log = logging.getLogger(__name__)
+
+CALLER_OPS = (
+    ("call_next", "叫号"),
+    ("recall", "重呼"),
+    ("no_show", "过号"),
+    ("finish", "办结"),
+    ("pause", "暂停"),
+    ("resume", "恢复"),
+)
+OP_DONE = {
+    "call_next": "已叫号",
+    "recall": "已重呼",
+    "no_show": "已记过号",
+    "finish": "已办结",
+    "pause": "已暂停",
+    "resume": "已恢复",
+}
+
+
+class CallerRow(BoxLayout):
+    window = StringProperty("")
+    label = StringProperty("")
+    status = StringProperty("")
+
+
+class StaffScreen(Screen):
+    health_text = StringProperty("")
+    figures_text = StringProperty("")
+    status = StringProperty("")
+    failures = ListProperty([])
+    rows = DictProperty({})
+    confirm_close = BooleanProperty(False)
+    last_ticket = StringProperty("")
+    last_ticket_id = StringProperty("")
+    busy = BooleanProperty(False)
+
+    def prepare(self, **_params: Any) -> None:
+        self.status = ""
+        self.confirm_close = False
+        self._build_caller()
+        app = App.get_running_app()
+        if app.health is not None:
+            self.show_health(app.health)
+        self.refresh()
+
+    def refresh(self) -> None:
+        rt = App.get_running_app().runtime
+        background(rt.today_figures, then=self._show_figures, failed=self._read_failed)
+        background(fmt.window_board, rt.engine, then=self._show_board, failed=self._read_failed)
+
+    def _read_failed(self, exc: BaseException) -> None:
+        self.status = f"读取失败：{exc}"
+
+    # ---- health ------------------------------------------------------------------------------
+    def show_health(self, h: Any) -> None:
+        app = App.get_running_app()
+        now = app.runtime.engine.clock.now() if app.runtime else None
+        printer = fmt.PRINTER_STATES.get(h.printer_state, h.printer_state)
+        lines = [
+            f"[b]打印机[/b]：{printer}" + (f"（{h.printer_message}）" if h.printer_message != "正常" else "")
+        ]
+        if h.printer_action:
+            lines.append(f"　处理：{h.printer_action}")
+        for bus in h.buses:
+            lines.append(
+                f"[b]评价器总线 {bus.name}[/b]：{bus.state}"
+                + (f"，{bus.last_error}" if bus.last_error else "")
+            )
+            for k in bus.keypads:
+                seen = fmt.ago_text(k.last_seen, now) if now else "—"
+                flag = "　[color=#C62828]无响应[/color]" if k.silent else ""
+                lines.append(f"　{k.window} 号窗口（地址 {k.address}）：最近应答 {seen}{flag}")
+        if not h.buses:
+            lines.append("[b]评价器[/b]：未配置（用下方软件呼叫器）")
+        s = h.sync
+        sync_state = fmt.SYNC_STATES.get(s.state, s.state)
+        last_ok = fmt.ago_text(s.last_success, now) if now else "—"
+        lines.append(f"[b]同步到街道中心[/b]：{sync_state}，待上传 {s.backlog} 条，最近成功 {last_ok}")
+        if s.last_error:
+            lines.append(f"　最近错误：{s.last_error}")
+        lines.append("[b]数据库[/b]：" + (f"[color=#C62828]{h.db_error}[/color]" if h.db_error else "正常"))
+        self.health_text = "\n".join(lines)
+        self.failures = [(tid, number, err or "") for tid, number, err in h.print_failures][-4:]
+
+    # ---- today -------------------------------------------------------------------------------
+    def _show_figures(self, summary: Any) -> None:
+        f = summary.hall
+        self.figures_text = "\n".join(
+            [
+                f"取号 {f.issued}　叫号 {f.called}　办结 {f.finished}　过号 {f.no_show}",
+                f"评价 {f.rated}　满意 {f.satisfied}　不满意 {f.dissatisfied}　未评价 {f.unrated}",
+                f"评价率 {fmt.percent(f.evaluation_rate)}　满意率 {fmt.percent(f.satisfaction_rate)}",
+                f"平均等候 {round(f.wait_mean_s / 60) if f.wait_mean_s else '—'} 分钟　"
+                f"打印失败 {f.print_failures}　承诺件 {f.promised}",
+            ]
+        )
+
+    # ---- software caller -----------------------------------------------------------------------
+    def _build_caller(self) -> None:
+        box = self.ids.caller
+        if box.children:
+            return
+        for w in App.get_running_app().config_hall.windows:
+            row = CallerRow(window=str(w.number), label=f"{w.number} 号窗口　{w.name}")
+            box.add_widget(row)
+            self.rows[str(w.number)] = row
+
+    def _show_board(self, board: list[Any]) -> None:
+        for r in board:
+            row = self.rows.get(str(r.number))
+            if row is not None:
+                state = fmt.WINDOW_STATUS.get(r.status, r.status)
+                row.status = f"{state}" + (f"：{r.current}" if r.current else "")
+
+    def window_op(self, name: str, window: str) -> None:
+        rt = App.get_running_app().runtime
+        self.status = "…"
+        fut = rt.window_op(name, int(window))
+        when_done(
+            fut,
+            lambda result: self._op_done(name, window, result),
+            lambda exc: self._op_failed(name, window, exc),
+        )
+
+    def _op_done(self, name: str, window: str, result: Any) -> None:
+        number = getattr(result, "number", "")
+        self.status = f"{window} 号窗口{OP_DONE.get(name, name)}" + (f"：{number}" if number else "")
+        self.refresh()
+
+    def _op_failed(self, name: str, window: str, exc: BaseException) -> None:
+        message = getattr(exc, "message", None) or str(exc)
+        self.status = f"{window} 号窗口：{message}"
+        self.refresh()
+
+    def on_notice(self, notice: Any) -> None:
+        if notice.kind == "issued" and notice.ticket_id:
+            self.last_ticket, self.last_ticket_id = notice.number or "", notice.ticket_id
+        if notice.kind in ("called", "finished", "no_show", "paused", "resumed", "rating", "issued"):
+            self.refresh()
+
+    # ---- reprint, day slip, close -------------------------------------------------------------
+    def reprint(self, ticket_id: str, number: str) -> None:
+        rt = App.get_running_app().runtime
+        self.status = f"正在补打 {number}…"
+        when_done(
+            rt.reprint(ticket_id),
+            lambda o: setattr(self, "status", f"已补打 {number}" if o.printed else f"补打失败：{o.message}"),
+            lambda e: setattr(self, "status", f"补打失败：{e}"),
+        )
+
+    def print_day_slip(self) -> None:
+        rt = App.get_running_app().runtime
+        self.status = "正在打印日结单…"
+        when_done(
+            rt.print_day_slip(),
+            lambda r: setattr(self, "status", "日结单已打印" if r.ok else "日结单打印失败"),
+            lambda e: setattr(self, "status", f"日结单打印失败：{e}"),
+        )
+
+    def close_day(self) -> None:
+        if not self.confirm_close:
+            self.confirm_close = True
+            self.status = "日结后今天不能再取号，未叫到的号作废。确认请再按一次「确认日结」。"
+            return
+        self.confirm_close = False
+        rt = App.get_running_app().runtime
+        self.status = "正在日结…"
+        when_done(
+            rt.close_day(),
+            lambda n: (setattr(self, "status", f"已日结，{n} 个未办理的号作废"), self.refresh()),
+            lambda e: setattr(self, "status", f"日结失败：{getattr(e, 'message', e)}"),
+        )

@@ -1,0 +1,159 @@
+"""Ticket issued: the big number, the windows, people ahead and the wait; printing progress, then
+"请取走号票". If the printer can't print, the number and its QR stay on screen with what to do."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from kivy.animation import Animation
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.graphics.texture import Texture
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+from kiosk.services import ui_support as fmt
+from kiosk.ui.bridge import background, when_done
+
+Builder.load_file(str(Path(__file__).with_suffix(".kv")))
+
+BACK_AFTER_S = {"printed": 15, "fault": 60, "error": 20}
+FAULT_ADVICE = (
+    "您的号码已经登记，照样有效。请记住上面的号码，或用手机拍下二维码；"
+    "叫号时以屏幕和广播为准。工作人员已收到提示，不必重复取号。"
+)
+
+
+def qr_rgb(payload: str, box: int = 10) -> tuple[int, int, bytes]:
+    """The QR code as raw RGB bytes (made on a worker thread: Pillow and qrcode, no Kivy)."""
+    import qrcode
+
+    qr = qrcode.QRCode(border=2, box_size=box)
+    qr.add_data(payload)
+    qr.make(fit=True)
+    img = qr.make_image(fill_color="black", back_color="white").convert("RGB")
+    return img.width, img.height, img.tobytes()
+
+
+class TicketScreen(Screen):
+    state = StringProperty("issuing")  # issuing | printed | fault | error
+    number = StringProperty("")
+    service_name = StringProperty("")
+    priority_label = StringProperty("")
+    windows = StringProperty("")
+    ahead = StringProperty("")
+    wait = StringProperty("")
+    message = StringProperty("")
+    print_status = StringProperty("")
+    countdown = NumericProperty(0)
+    progress = NumericProperty(0)
+    qr_texture = ObjectProperty(None, allownone=True)
+    busy = BooleanProperty(False)
+    ticket_id = StringProperty("")
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._tick = None
+        self._anim: Animation | None = None
+        self.request_id = ""
+
+    def prepare(self, service_code: str, priority: str | None = None, **_params: Any) -> None:
+        app = App.get_running_app()
+        svc = app.config_hall.service(service_code)
+        self.request_id = str(uuid.uuid4())  # one per visit: a double tap meets the same ticket
+        self.state = "issuing"
+        self.number = ""
+        self.ticket_id = ""
+        self.service_name = svc.name
+        self.priority_label = ""
+        self.windows = ""
+        self.ahead = ""
+        self.wait = ""
+        self.message = ""
+        self.qr_texture = None
+        self.print_status = "正在取号，请稍候…"
+        self.busy = True
+        self._stop_countdown()
+        self._animate_progress()
+        fut = app.runtime.issue_ticket(service_code, priority, self.request_id)
+        when_done(fut, self.show_outcome, self._failed)
+
+    def _animate_progress(self) -> None:
+        if self._anim is not None:
+            self._anim.cancel(self)
+        self.progress = 0
+        self._anim = Animation(progress=95, duration=2.5, t="out_quad")
+        self._anim.start(self)
+
+    def show_outcome(self, outcome: Any) -> None:
+        if self._anim is not None:
+            self._anim.cancel(self)
+        self.busy = False
+        self.progress = 100
+        t = outcome.ticket
+        if t is None:
+            self.state = "error"
+            self.message = outcome.message or "暂时不能取号，请到窗口咨询工作人员。"
+            self.print_status = ""
+            self._start_countdown()
+            return
+        self.ticket_id = t.id
+        self.number = t.number
+        self.priority_label = f"绿色通道 · {t.priority_label}" if t.priority_label else ""
+        self.windows = f"请到 {fmt.windows_text(t.windows)} 等候叫号"
+        self.ahead = f"前面还有 {t.people_ahead} 人" if t.people_ahead else "前面没有人，请留意叫号"
+        self.wait = (
+            f"预计等候 {t.wait_min_minutes}–{t.wait_max_minutes} 分钟" if t.people_ahead else "马上为您办理"
+        )
+        if outcome.printed and not outcome.on_screen:
+            self.state = "printed"
+            self.print_status = "请取走号票"
+            self.message = outcome.message
+        else:
+            self.state = "fault"
+            self.print_status = "打印机暂时不能出票"
+            self.message = (outcome.message + "\n" if outcome.message else "") + FAULT_ADVICE
+            background(qr_rgb, t.id, then=self._show_qr)
+        self._start_countdown()
+
+    def _show_qr(self, qr: tuple[int, int, bytes]) -> None:
+        w, h, data = qr
+        tex = Texture.create(size=(w, h), colorfmt="rgb")
+        tex.blit_buffer(data, colorfmt="rgb", bufferfmt="ubyte")
+        tex.flip_vertical()
+        tex.mag_filter = "nearest"
+        self.qr_texture = tex
+
+    def _failed(self, exc: BaseException) -> None:
+        self.busy = False
+        self.state = "error"
+        self.message = "系统暂时不能取号，请到窗口咨询工作人员。"
+        self.print_status = ""
+        self._start_countdown()
+
+    # ---- back home after a while ------------------------------------------------------------
+    def _start_countdown(self) -> None:
+        self._stop_countdown()
+        self.countdown = BACK_AFTER_S[self.state]
+        self._tick = Clock.schedule_interval(self._count, 1.0)
+
+    def _stop_countdown(self) -> None:
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
+
+    def _count(self, _dt: float) -> None:
+        self.countdown -= 1
+        if self.countdown <= 0:
+            self.done()
+
+    def done(self) -> None:
+        self._stop_countdown()
+        if self.manager is not None and self.manager.current == self.name:
+            App.get_running_app().go_home()
+
+    def on_leave(self, *_args: Any) -> None:
+        self._stop_countdown()

@@ -1,0 +1,57 @@
+"""Shared widgets: the debounced kiosk button, labels and panels (rules in widgets.kv)."""
+
+from __future__ import annotations
+
+import time
+
+from kivy.properties import ColorProperty, NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.label import Label
+
+from kiosk.ui import theme
+
+
+class KioskButton(Button):
+    """A button an unsteady finger can't fire twice.
+
+    A press within `debounce_s` of this button's last accepted press, or within `GLOBAL_GAP_S` of any
+    button's (the second tap of a double tap landing on the next screen's button), is swallowed.
+    Only the primary button counts: a stray right/middle click or a scroll never presses anything.
+    """
+
+    GLOBAL_GAP_S = 0.35
+    _last_any = 0.0
+
+    key = StringProperty("")
+    """Stable name for tests and automation (a service code, "staff", "back"…)."""
+    debounce_s = NumericProperty(0.8)
+    global_gap_s = NumericProperty(GLOBAL_GAP_S)
+    """0 for keys meant to be pressed quickly in a row (the PIN pad)."""
+    bg = ColorProperty(theme.PRIMARY)
+    bg_down = ColorProperty(theme.PRIMARY_DOWN)
+    _last = 0.0
+
+    def on_touch_down(self, touch):  # type: ignore[no-untyped-def]
+        if self.disabled or not self.collide_point(*touch.pos):
+            return super().on_touch_down(touch)
+        if getattr(touch, "button", "left") != "left":
+            return True
+        now = time.monotonic()
+        if now - self._last < self.debounce_s or now - KioskButton._last_any < self.global_gap_s:
+            return True
+        self._last = now
+        KioskButton._last_any = now
+        return super().on_touch_down(touch)
+
+
+class Caption(Label):
+    """A wrapping label whose height follows its text."""
+
+    base_size = NumericProperty(30)
+
+
+class Panel(BoxLayout):
+    """A white card with padding."""
+
+    title = StringProperty("")
