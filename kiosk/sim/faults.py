@@ -1,0 +1,171 @@
+"""Everything going wrong once: the fault schedule of a simulated day.
+
+Times are fractions of the simulated opening time (lunch skipped), so a shortened day gets the same
+faults in the same order, compressed. On a full day (09:00–12:00, 14:00–17:30) they fall at about:
+paper out 09:39 (refilled 15 min later), keypad bus unplugged 10:10 for one minute, kiosk killed
+10:45 and restarted, street centre unreachable 15:00–16:00, window 4 paused 16:10 for ten minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.config.schema import HallConfig
+from kiosk.engine.clock import utc_from_local
+from kiosk.sim.hall import Hall
+
+KIOSK_DOWN = dt.timedelta(minutes=3)
+"""How long the kiosk stays dark after the SIGKILL before it is switched on again (plus its start-up)."""
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    paper_out: dt.datetime
+    paper_refill: dt.datetime
+    bus_unplug: dt.datetime
+    bus_replug: dt.datetime
+    kiosk_kill: dt.datetime
+    centre_down: dt.datetime
+    centre_up: dt.datetime
+    pause_window: dt.datetime
+
+    def describe(self, tz: str) -> list[tuple[str, str]]:
+        from kiosk.engine.clock import local
+
+        def hm(t: dt.datetime) -> str:
+            return local(t, tz).strftime("%H:%M")
+
+        return [
+            (f"{hm(self.paper_out)}–{hm(self.paper_refill)}", "打印机缺纸，补纸后补打号票"),
+            (f"{hm(self.bus_unplug)}–{hm(self.bus_replug)}", "呼叫评价器总线 USB 转换器被拔下又插回"),
+            (hm(self.kiosk_kill), "取号机进程被强制结束（SIGKILL）后重新启动"),
+            (f"{hm(self.centre_down)}–{hm(self.centre_up)}", "街道中心不可达（服务进程停止）"),
+            (hm(self.pause_window), "窗口临时离岗暂停 10 分钟"),
+        ]
+
+
+def opening_instant(config: HallConfig, day: dt.date, opening_seconds: float) -> dt.datetime:
+    """The instant when `opening_seconds` of opening time have passed since the first session began."""
+    left = opening_seconds
+    for s in config.sessions:
+        start = utc_from_local(day, s.start, config.timezone)
+        end = utc_from_local(day, s.end, config.timezone)
+        span = (end - start).total_seconds()
+        if left <= span:
+            return start + dt.timedelta(seconds=left)
+        left -= span
+    last = config.sessions[-1]
+    return utc_from_local(day, last.end, config.timezone) + dt.timedelta(seconds=left)
+
+
+def plan_faults(config: HallConfig, day: dt.date, opening_hours: float) -> FaultPlan:
+    span = opening_hours * 3600
+
+    def at(fraction: float) -> dt.datetime:
+        return opening_instant(config, day, fraction * span)
+
+    centre_down = at(0.62)
+    outage = dt.timedelta(seconds=min(3600.0, 0.2 * span))
+    paper_out = at(0.1)
+    unplug = at(0.18)
+    return FaultPlan(
+        paper_out=paper_out,
+        paper_refill=paper_out + dt.timedelta(seconds=min(900.0, 0.1 * span)),
+        bus_unplug=unplug,
+        bus_replug=unplug + dt.timedelta(minutes=1),
+        kiosk_kill=at(0.27),
+        centre_down=centre_down,
+        centre_up=centre_down + outage,
+        pause_window=at(0.8),
+    )
+
+
+class FaultRunner:
+    """Schedules the plan's faults on the hall's loop and records what each one did."""
+
+    def __init__(self, hall: Hall, plan: FaultPlan, centre: Any, restart_kiosk: Any):
+        self.hall = hall
+        self.plan = plan
+        self.centre = centre
+        self.restart_kiosk = restart_kiosk
+        self.observed: dict[str, Any] = {}
+
+    def schedule(self) -> None:
+        h, p = self.hall, self.plan
+        h.at(p.paper_out, self.paper_out)
+        h.at(p.paper_refill, self.paper_refill)
+        h.at(p.bus_unplug, self.unplug)
+        h.at(p.bus_replug, self.replug)
+        h.at(p.kiosk_kill, self.kill)
+        h.at(p.centre_down, self.centre_stop)
+        h.at(p.centre_up, self.centre_start)
+
+    def paper_out(self) -> None:
+        if self.hall.call({"op": "printer", "state": "paper_out"}) is None:
+            self.hall.after(60, self.paper_out)
+            return
+        self.hall.note("打印机缺纸")
+
+    def paper_refill(self) -> None:
+        if self.hall.call({"op": "printer", "state": "ready"}) is None:
+            self.hall.after(60, self.paper_refill)
+            return
+        reply = self.hall.call({"op": "reprint_failures"}) or {}
+        done = reply.get("reprinted", [])
+        self.observed["reprinted"] = done
+        self.hall.note(f"补纸；补打 {len(done)} 张号票：{' '.join(d['number'] for d in done)}")
+
+    def unplug(self) -> None:
+        st = self.hall.status() or {}
+        self.observed["bus_opens_before"] = sum(b["opens"] for b in st.get("buses", []))
+        self.hall.call({"op": "unplug"})
+        self.hall.note("呼叫评价器总线拔下")
+
+    def replug(self) -> None:
+        self.hall.call({"op": "replug"})
+        self.hall.note("呼叫评价器总线插回")
+        self.hall.after(300, self.check_bus)
+
+    def check_bus(self) -> None:
+        st = self.hall.status() or {}
+        self.observed["bus_opens_after"] = sum(b["opens"] for b in st.get("buses", []))
+        self.observed["bus_state_after"] = [b["state"] for b in st.get("buses", [])]
+
+    def kill(self) -> None:
+        """The power cord is pulled just as a resident taps: the tap is in flight when the kiosk dies."""
+        if not self.hall.kiosk_up:
+            self.hall.after(60, self.kill)
+            return
+        pending = getattr(self.hall, "pending_tap", None)
+        if pending is not None:
+            self.hall.kiosk.send({"op": "issue", **pending})
+        self.hall.kiosk.kill()
+        self.hall.kiosk_up = False
+        self.observed["in_flight_tap"] = pending
+        self.hall.note("取号机断电（SIGKILL）" + ("，一位居民正在取号" if pending else ""))
+        self.hall.after(KIOSK_DOWN.total_seconds(), self.restart_kiosk)
+
+    def centre_stop(self) -> None:
+        self.centre.stop()
+        st = self.hall.status() or {}
+        self.observed["backlog_at_centre_down"] = st.get("backlog")
+        self.hall.note("街道中心不可达")
+        self.hall.after(
+            max(60.0, (self.plan.centre_up - self.plan.centre_down).total_seconds() / 2), self.probe
+        )
+
+    def probe(self) -> None:
+        st = self.hall.status() or {}
+        self.observed["during_outage"] = {
+            "backlog": st.get("backlog"),
+            "sync_phase": st.get("sync_phase"),
+            "sync_error": st.get("sync_error"),
+        }
+
+    def centre_start(self) -> None:
+        self.centre.start()
+        st = self.hall.status() or {}
+        self.observed["backlog_at_centre_up"] = st.get("backlog")
+        self.hall.note(f"街道中心恢复；待同步事件 {st.get('backlog')} 条，由取号机自行补传")
