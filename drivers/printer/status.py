@@ -163,7 +163,8 @@ def decode_replies(replies: dict[int, int | None]) -> PrinterStatus:
     cause = got.get(QUERY_OFFLINE_CAUSE, 0)
     error = got.get(QUERY_ERROR_CAUSE, 0)
     paper = got.get(QUERY_PAPER, 0)
-    if paper & _PAPER_ABSENT == _PAPER_ABSENT or cause & _PAPER_END_STOP:
+    # The two bits of each paper pair mirror one sensor; either one set is taken as set (fail safe).
+    if paper & _PAPER_ABSENT or cause & _PAPER_END_STOP:
         return PrinterStatus(PrinterState.PAPER_OUT, got, fault("paper_out"))
     if cause & _COVER_OPEN:
         return PrinterStatus(PrinterState.COVER_OPEN, got, fault("cover_open"))
