@@ -43,7 +43,7 @@ def _describe(exc: BaseException, url: str) -> LinkError:
     lowered = text.lower()
     if "no such file" in lowered or "could not open" in lowered:
         code, action = "port-missing", f"Check the USB-serial adapter for {url} is plugged in."
-    elif "errno 5" in lowered or "input/output" in lowered or "returned no data" in lowered:
+    elif any(w in lowered for w in ("errno 5", "input/output", "returned no data", "disconnected")):
         code, action = "port-lost", "The adapter was unplugged or lost power; plug it back in."
     elif "permission" in lowered:
         code, action = "port-permission", "The kiosk user needs the dialout group for this port."
@@ -138,7 +138,12 @@ class SerialTransport:
 
     def _open(self) -> serial.SerialBase:
         port = serial.serial_for_url(
-            self.url, do_not_open=True, timeout=self._read_timeout, **self._port_args
+            self.url,
+            do_not_open=True,
+            timeout=self._read_timeout,
+            # flock: a second kiosk process on the same line would interleave ACKs with ours
+            exclusive=True,
+            **self._port_args,
         )
         port.open()
         return port
