@@ -186,8 +186,13 @@ class PrinterDriver:
 
     def _print(self, doc: Doc) -> PrintResult:
         t0 = time.perf_counter()
-        data = document_bytes(doc, self.settings)
         sent = 0
+        try:
+            data = document_bytes(doc, self.settings)
+        except Exception as exc:  # e.g. no CJK font for a raster-only printer: a record, not a crash
+            log.exception("printer %s: cannot render %s", self.name, doc.key)
+            bad = st.fault("render_failed", f"{type(exc).__name__}: {exc}")
+            return PrintResult(PrintOutcome.FAILED, doc.key, 0, 0, None, bad, time.perf_counter() - t0)
 
         def result(
             outcome: PrintOutcome, after: PrinterStatus | None, fault: PrinterFault | None

@@ -90,15 +90,26 @@ class _Emitter:
                 self.style(block.align, block.scale, block.bold)
                 self.p._raw(encoding.to_wire(line) + b"\n")
             else:
-                img = raster.render_line(
-                    line, scale=block.scale, bold=block.bold, align=block.align, dots=self.t.dots
-                )
+                try:
+                    img = raster.render_line(
+                        line, scale=block.scale, bold=block.bold, align=block.align, dots=self.t.dots
+                    )
+                except raster.CjkFontNotFound:
+                    if not self.t.chinese:
+                        raise
+                    # Better a □ in place of one rare character than no ticket at all.
+                    self.style(block.align, block.scale, block.bold)
+                    self.p._raw(encoding.to_wire(self.substitute(line)) + b"\n")
+                    continue
                 self.p._raw(raster.raster_commands(img))
 
     def as_text(self, line: str) -> bool:
         if not self.t.chinese:
             return line.isascii()
         return encoding.printable(line, self.t.charset)
+
+    def substitute(self, line: str) -> str:
+        return "".join(ch if encoding.printable(ch, self.t.charset) else "□" for ch in line)
 
     def qr(self, block: Qr) -> None:
         self.style("center", 1, False)

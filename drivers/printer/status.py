@@ -118,6 +118,11 @@ _FAULTS: dict[str, tuple[PrinterState, str, str]] = {
         "打印中途与打印机断开，号票可能没有打完整。",
         "打印中途断线：检查数据线或网线和打印机电源；请为该居民补打号票。",
     ),
+    "render_failed": (
+        PrinterState.UNKNOWN,
+        "号票内容生成失败，暂时打不出号票。",
+        "号票生成失败：多为缺少中文字体（安装 fonts-wqy-microhei 或 fonts-noto-cjk）；详情见日志。",
+    ),
     "cannot_connect": (
         PrinterState.UNKNOWN,
         "取号机连不上打印机，暂时打不出号票。",

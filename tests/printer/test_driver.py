@@ -192,3 +192,23 @@ def test_no_kivy_and_no_kiosk_imports() -> None:
         " assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_without_a_cjk_font(monkeypatch: pytest.MonkeyPatch, sim: SimulatedPrinter) -> None:
+    monkeypatch.setenv(raster.FONT_ENV, "/nonexistent/font.ttc")
+    raster.find_cjk_font.cache_clear()
+    raster._font.cache_clear()
+    try:
+        # A Chinese printer still prints; the one rare character becomes □.
+        doc = samples.ticket(hall_name="柏杨街道𬌗溪社区便民服务中心")
+        assert "柏杨街道□溪社区".encode("gb18030") in document_bytes(doc, PrinterSettings())
+        # A printer that needs every line as a picture cannot: the result says so, nothing is sent.
+        with PrinterDriver(settings_for(sim, chinese=False)) as d:
+            result = d.print_doc(samples.ticket()).result(timeout=10)
+        assert result.outcome is PrintOutcome.FAILED
+        assert result.fault is not None and result.fault.code == "render_failed"
+        assert sim.jobs == []
+    finally:
+        monkeypatch.delenv(raster.FONT_ENV)
+        raster.find_cjk_font.cache_clear()
+        raster._font.cache_clear()
