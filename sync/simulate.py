@@ -23,8 +23,8 @@ SERVICES = [
     ("ZH01", "居住证申领", "D"),
     ("ZH02", "居住证明开具", "D"),
 ]
-_MORNING = (timedelta(hours=1), timedelta(hours=4))  # 09:00–12:00 Shanghai in UTC
-_AFTERNOON = (timedelta(hours=6), timedelta(hours=9, minutes=30))  # 14:00–17:30
+_MORNING = (timedelta(hours=9), timedelta(hours=12))  # 09:00–12:00, after local midnight
+_AFTERNOON = (timedelta(hours=14), timedelta(hours=17, minutes=30))  # 14:00–17:30
 
 
 def _iso(t: datetime) -> str:
@@ -58,11 +58,12 @@ def hall_day(
 
     numbers: dict[str, int] = {}
     # staff quality differs by window, so the summary has something to rank
-    window_mood = {w: rng.uniform(0.0, 0.25) for w in range(1, windows + 1)}
+    window_mood = {w: rng.uniform(0.0, 0.08) for w in range(1, windows + 1)}
     for _ in range(tickets):
         code, name, prefix = SERVICES[rng.randrange(len(SERVICES))]
         span = _MORNING if rng.random() < 0.6 else _AFTERNOON
-        issued = base + span[0] + (span[1] - span[0]) * rng.random()
+        # residents come early in each session: a triangular spread peaking about 40 minutes in
+        issued = base + span[0] + (span[1] - span[0]) * rng.triangular(0, 1, 0.2)
         numbers[prefix] = numbers.get(prefix, 0) + 1
         t = {
             "id": uid(),
@@ -84,7 +85,8 @@ def hall_day(
         t["print_status"] = "printed" if rng.random() > 0.01 else "on_screen"
         add(issued + timedelta(seconds=2), "ticket.print_result", {"ticket": dict(t)})
         win = rng.randint(1, windows)
-        called = issued + timedelta(minutes=rng.uniform(0.5, 35 + 25 * (win % 3)))
+        rush = 1.8 if issued - base < span[0] + timedelta(hours=1) else 1.0  # the first hour queues up
+        called = issued + timedelta(minutes=rng.uniform(0.5, 12 + 8 * (win % 3)) * rush)
         h: dict[str, Any] = {
             "id": uid(),
             "ticket_id": t["id"],
@@ -123,7 +125,7 @@ def hall_day(
         if outcome == "materials_incomplete":
             h["missing_materials"] = ["户口簿原件"]
         if outcome == "promised":
-            due = day + timedelta(days=rng.choice([-3, 2, 5, 10]))
+            due = day + timedelta(days=rng.choice([1, 2, 5, 10]))
             h["promised_due"] = due.isoformat()
             fups.append(_followup(uid(), "promised", t, h, None, due))
         t["status"] = "finished"
@@ -157,7 +159,7 @@ def hall_day(
         level = (
             1
             if rng.random() > 0.35 + mood
-            else rng.choices([2, 3, 4, 5], [5, 3, 1 + 10 * mood, 10 * mood])[0]
+            else rng.choices([2, 3, 4, 5], [6, 3, 0.2 + 6 * mood, 6 * mood])[0]
         )
         rated = finished + timedelta(seconds=rng.uniform(3, 40))
         r.update(
@@ -186,7 +188,7 @@ def hall_day(
             )
     for w in range(1, windows + 1):
         if rng.random() < 0.3:
-            at = base + timedelta(hours=3, minutes=rng.randint(0, 50))
+            at = base + timedelta(hours=10, minutes=rng.randint(0, 50))
             add(at, "window.paused", {"window": {"hall_id": hall_id, "number": w, "status": "paused"}})
             add(
                 at + timedelta(minutes=10),
@@ -194,7 +196,7 @@ def hall_day(
                 {"window": {"hall_id": hall_id, "number": w, "status": "open"}},
             )
     if close:
-        at = base + timedelta(hours=10)
+        at = base + timedelta(hours=18)
         add(
             at,
             "day.closed",

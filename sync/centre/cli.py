@@ -106,7 +106,6 @@ def cmd_summary(args: argparse.Namespace) -> int:
     )
     for path in written:
         print(path)
-    print(out / f"street-{day.isoformat()}.csv")
     return 0
 
 

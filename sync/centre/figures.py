@@ -1,0 +1,195 @@
+"""The night's figures at the centre, computed by the kiosk's own ``compute_summary`` over the rows the
+centre materialised, so each hall's figures equal its kiosk's 日结 exactly. Presentation-only extras
+(hourly series, rankings, follow-up status) are derived here from the same records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, select
+
+from kiosk.engine.summary import DayRecords, DaySummary, Figures, compute_summary
+from sync.centre import models
+from sync.centre.followups import FollowupView, views
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _rows(conn: Connection, table: Any, hall_id: str, day: dt.date) -> list[dict[str, Any]]:
+    stmt = select(table.data).where(table.hall_id == hall_id, table.business_date == day.isoformat())
+    return [r[0] for r in conn.execute(stmt)]
+
+
+def hall_snapshots(conn: Connection, hall_id: str, day: dt.date) -> dict[str, list[dict[str, Any]]]:
+    """The snapshots the kiosk's own ``load_day_records`` would read for that hall and day."""
+    fstmt = select(models.Followup.data).where(
+        models.Followup.hall_id == hall_id, models.Followup.business_date <= day.isoformat()
+    )
+    return {
+        "tickets": _rows(conn, models.Ticket, hall_id, day),
+        "handlings": _rows(conn, models.Handling, hall_id, day),
+        "ratings": _rows(conn, models.Rating, hall_id, day),
+        "followups": [r[0] for r in conn.execute(fstmt)],
+        "ignored": _rows(conn, models.IgnoredPress, hall_id, day),
+    }
+
+
+def hall_summary(conn: Connection, hall_id: str, day: dt.date, as_of: dt.date | None = None) -> DaySummary:
+    snaps = hall_snapshots(conn, hall_id, day)
+    return compute_summary(DayRecords.from_snapshots(**snaps), hall_id, day, as_of=as_of or day)
+
+
+@dataclass
+class Hourly:
+    """Arrivals and mean wait (minutes) per local hour of issue."""
+
+    arrivals: dict[int, int] = field(default_factory=dict)
+    wait_min: dict[int, float] = field(default_factory=dict)
+
+
+def hourly(records: DayRecords) -> Hourly:
+    first_call: dict[str, dt.datetime] = {}
+    for h in records.handlings:
+        if h.ticket_id not in first_call or h.called_at < first_call[h.ticket_id]:
+            first_call[h.ticket_id] = h.called_at
+    counts: dict[int, int] = defaultdict(int)
+    waits: dict[int, list[float]] = defaultdict(list)
+    for t in records.tickets:
+        hour = t.issued_at.astimezone(SHANGHAI).hour
+        counts[hour] += 1
+        if t.id in first_call:
+            waits[hour].append((first_call[t.id] - t.issued_at).total_seconds() / 60)
+    return Hourly(dict(counts), {h: round(sum(v) / len(v), 1) for h, v in waits.items()})
+
+
+@dataclass
+class HallNight:
+    hall_id: str
+    hall_name: str
+    summary: DaySummary
+    hourly: Hourly
+    synced: bool
+    """The kiosk's 日结 (day.closed) for this date reached the centre."""
+    last_push_at: dt.datetime | None
+    kiosks: list[str]
+    dissatisfied: list[dict[str, Any]]
+    """Each dissatisfied rating with its follow-ups (kiosk snapshot + centre results)."""
+    overdue_promised: list[FollowupView]
+    overdue_followups: list[FollowupView]
+
+    @property
+    def figures(self) -> Figures:
+        return self.summary.hall
+
+
+@dataclass
+class StreetNight:
+    day: dt.date
+    as_of: dt.date
+    halls: list[HallNight]
+    street: Figures
+    hourly: Hourly
+    generated_at: dt.datetime
+
+    @property
+    def not_synced(self) -> list[HallNight]:
+        return [h for h in self.halls if not h.synced]
+
+
+def _halls(conn: Connection) -> dict[str, dict[str, Any]]:
+    halls: dict[str, dict[str, Any]] = {}
+    for k in conn.execute(select(models.Kiosk)):
+        h = halls.setdefault(k.hall_id, {"name": k.hall_name or k.hall_id, "kiosks": [], "last_push": None})
+        h["kiosks"].append(k.kiosk_id)
+        if k.hall_name:
+            h["name"] = k.hall_name
+        if k.last_push_at is not None:
+            at = k.last_push_at if k.last_push_at.tzinfo else k.last_push_at.replace(tzinfo=dt.UTC)
+            h["last_push"] = max(h["last_push"] or at, at)
+    return halls
+
+
+def _overdue(conn: Connection, hall_id: str, as_of: dt.date) -> tuple[list[FollowupView], list[FollowupView]]:
+    rows = list(
+        conn.execute(
+            select(models.Followup).where(
+                models.Followup.hall_id == hall_id,
+                models.Followup.status == "open",
+                models.Followup.due_date < as_of.isoformat(),
+            )
+        )
+    )
+    open_views = [v for v in views(conn, rows) if v.overdue(as_of)]  # type: ignore[arg-type]
+    promised = [v for v in open_views if v.data.get("kind") == "promised"]
+    others = [v for v in open_views if v.data.get("kind") != "promised"]
+    key = lambda v: (str(v.data.get("due_date")), v.data["id"])  # noqa: E731
+    return sorted(promised, key=key), sorted(others, key=key)
+
+
+def _dissatisfied(
+    conn: Connection, hall_id: str, summary: DaySummary, as_of: dt.date
+) -> list[dict[str, Any]]:
+    ids = [d["rating_id"] for d in summary.dissatisfied]
+    if not ids:
+        return []
+    rows = list(
+        conn.execute(
+            select(models.Followup).where(
+                models.Followup.hall_id == hall_id, models.Followup.kind != "promised"
+            )
+        )
+    )
+    by_rating: dict[str, list[FollowupView]] = defaultdict(list)
+    for v in views(conn, [r for r in rows if r.data.get("rating_id") in set(ids)]):  # type: ignore[misc]
+        by_rating[str(v.data.get("rating_id"))].append(v)
+    out = []
+    for d in summary.dissatisfied:
+        fus = sorted(by_rating.get(d["rating_id"], []), key=lambda v: str(v.data.get("kind")))
+        out.append({**d, "followups": fus, "overdue": any(v.overdue(as_of) for v in fus)})
+    return out
+
+
+def street_night(conn: Connection, day: dt.date, as_of: dt.date | None = None) -> StreetNight:
+    as_of = as_of or max(day, dt.datetime.now(SHANGHAI).date())
+    halls_meta = _halls(conn)
+    closed = {
+        r[0]
+        for r in conn.execute(
+            select(models.DayClose.hall_id).where(models.DayClose.business_date == day.isoformat())
+        )
+    }
+    for r in conn.execute(
+        select(models.Ticket.hall_id).where(models.Ticket.business_date == day.isoformat()).distinct()
+    ):
+        halls_meta.setdefault(r[0], {"name": r[0], "kiosks": [], "last_push": None})
+    halls: list[HallNight] = []
+    merged = DayRecords()
+    for hall_id, meta in sorted(halls_meta.items()):
+        snaps = hall_snapshots(conn, hall_id, day)
+        records = DayRecords.from_snapshots(**snaps)
+        summary = compute_summary(records, hall_id, day, as_of=as_of)
+        promised, others = _overdue(conn, hall_id, as_of)
+        halls.append(
+            HallNight(
+                hall_id=hall_id,
+                hall_name=meta["name"],
+                summary=summary,
+                hourly=hourly(records),
+                synced=hall_id in closed,
+                last_push_at=meta["last_push"],
+                kiosks=sorted(meta["kiosks"]),
+                dissatisfied=_dissatisfied(conn, hall_id, summary, as_of),
+                overdue_promised=promised,
+                overdue_followups=others,
+            )
+        )
+        merged.tickets += records.tickets
+        merged.handlings += records.handlings
+        merged.ratings += records.ratings
+        merged.ignored += records.ignored
+    street = compute_summary(merged, "street", day, as_of=as_of).hall
+    return StreetNight(day, as_of, halls, street, hourly(merged), dt.datetime.now(dt.UTC))
