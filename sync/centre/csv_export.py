@@ -21,7 +21,7 @@ HEAD = ["business_date", "level", "hall_id", "hall_name", "window", "service_cod
 
 def _row(
     day: dt.date, level: str, hall: str, name: str, window: str, service: str, synced: str, f: Figures
-) -> list:  # type: ignore[type-arg]
+) -> list[object]:
     return [day.isoformat(), level, hall, name, window, service, synced, *(getattr(f, k) for k in FIELDS)]
 
 
