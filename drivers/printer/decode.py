@@ -85,6 +85,8 @@ class Job:
     printed: bool = True
     """Set by the simulated printer: False when it was in a state that cannot print."""
     state: str = "ready"
+    dots: int = 576
+    """Paper width in dots of the printer that took the job (for the preview)."""
     finished_at: float = 0.0
     """``time.perf_counter()`` when the simulated printer had the job's last byte."""
 
@@ -108,10 +110,11 @@ class Job:
     def images(self) -> list[Image.Image]:
         return [e.image for e in self.elements if isinstance(e, Raster)]
 
-    def png(self, path: str | Path, dots: int = 576) -> None:
+    def png(self, path: str | Path, dots: int | None = None) -> None:
+        """Save a PNG preview of the paper."""
         from .preview import render_job
 
-        render_job(self, dots).save(path)
+        render_job(self, dots or self.dots).save(path)
 
 
 class StreamDecoder:

@@ -21,9 +21,9 @@ from .settings import PrinterSettings
 HALL_TZ = ZoneInfo("Asia/Shanghai")
 
 
-def local(dt: datetime) -> datetime:
+def local(dt: datetime, tz: str = "Asia/Shanghai") -> datetime:
     """The hall's wall-clock time of an aware datetime."""
-    return dt.astimezone(HALL_TZ)
+    return dt.astimezone(ZoneInfo(tz))
 
 
 def _require_aware(**stamps: datetime | None) -> None:
@@ -52,6 +52,8 @@ class TicketDoc:
     hotline: str
     qr_payload: str
     reprint: bool = False
+    timezone: str = "Asia/Shanghai"
+    """The hall's timezone (``HallConfig.timezone``): times print as its wall clock."""
 
     def __post_init__(self) -> None:
         _require_aware(issued_at_local=self.issued_at_local)
@@ -89,6 +91,7 @@ class GuideDoc:
     printed_at_local: datetime
     missing: tuple[str, ...] = ()
     window_number: int | None = None
+    timezone: str = "Asia/Shanghai"
 
     def __post_init__(self) -> None:
         _require_aware(printed_at_local=self.printed_at_local)
@@ -107,6 +110,7 @@ class DaySlipDoc:
     business_date: date
     rows: tuple[tuple[str, str], ...]
     printed_at_local: datetime | None = None
+    timezone: str = "Asia/Shanghai"
 
     def __post_init__(self) -> None:
         _require_aware(printed_at_local=self.printed_at_local)
@@ -151,7 +155,7 @@ def ticket_blocks(doc: TicketDoc) -> list[Block]:
     blocks += [
         Text(_windows(doc.windows), "center", bold=True),
         Text(_ahead(doc), "center"),
-        Text(f"取号时间：{local(doc.issued_at_local):%Y-%m-%d %H:%M}"),
+        Text(f"取号时间：{local(doc.issued_at_local, doc.timezone):%Y-%m-%d %H:%M}"),
         Text(f"承诺时限：{_promise(doc.promised_days)}"),
         Text(doc.missed_call_rule),
         Text(f"监督电话：{doc.hotline}"),
@@ -197,7 +201,7 @@ def guide_blocks(doc: GuideDoc) -> list[Block]:
     blocks.append(Rule())
     if doc.window_number is not None:
         blocks.append(Text(f"告知窗口：{doc.window_number} 号窗口"))
-    blocks.append(Text(f"告知时间：{local(doc.printed_at_local):%Y-%m-%d %H:%M}"))
+    blocks.append(Text(f"告知时间：{local(doc.printed_at_local, doc.timezone):%Y-%m-%d %H:%M}"))
     return blocks
 
 
@@ -219,7 +223,7 @@ def day_slip_blocks(doc: DaySlipDoc, columns: int) -> list[Block]:
         blocks += _row(label, value, columns) if value else [Text(label, bold=True)]
     blocks += [Rule()]
     if doc.printed_at_local is not None:
-        blocks.append(Text(f"打印时间：{local(doc.printed_at_local):%Y-%m-%d %H:%M}"))
+        blocks.append(Text(f"打印时间：{local(doc.printed_at_local, doc.timezone):%Y-%m-%d %H:%M}"))
     blocks += [Feed(1), Text("核对人签字：")]
     return blocks
 

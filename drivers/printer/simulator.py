@@ -100,7 +100,7 @@ class SimulatedPrinter:
         self._state = _state(state)
 
     def disconnect_after(self, n_bytes: int | None) -> None:
-        """Drop the connection (TCP reset) once ``n_bytes`` more job bytes have arrived. One-shot."""
+        """Drop the connection (TCP reset) once ``n_bytes`` more bytes have arrived. One-shot."""
         with self._lock:
             self._disconnect_after = n_bytes
 
@@ -191,6 +191,7 @@ class SimulatedPrinter:
 
     def _record(self, job: Job) -> None:
         job.finished_at = time.perf_counter()
+        job.dots = self.dots
         job.state = self._state.value
         job.printed = self._state.can_print or self._state is PrinterState.UNKNOWN
         with self._lock:

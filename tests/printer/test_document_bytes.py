@@ -246,3 +246,11 @@ def test_aware_utc_time_prints_as_shanghai_wall_clock() -> None:
 
     doc = samples.ticket(issued_at_local=dt.datetime(2026, 11, 26, 1, 15, tzinfo=dt.UTC))
     assert gb("取号时间：2026-11-26 09:15") in document_bytes(doc, PrinterSettings())
+
+
+def test_times_print_in_the_halls_timezone() -> None:
+    import datetime as dt
+
+    at = dt.datetime(2026, 11, 26, 1, 15, tzinfo=dt.UTC)
+    doc = samples.ticket(issued_at_local=at, timezone="Asia/Urumqi")
+    assert gb("取号时间：2026-11-26 07:15") in document_bytes(doc, PrinterSettings())

@@ -51,6 +51,7 @@ class Hall:
             hotline=self.cfg.hotline,
             qr_payload=t.id,
             reprint=reprint,
+            timezone=self.cfg.timezone,
         )
 
     def issue(
