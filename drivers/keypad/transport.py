@@ -154,7 +154,7 @@ class SerialTransport:
         while not self._stop.is_set():
             try:
                 port = self._open()
-            except (serial.SerialException, OSError, ValueError) as exc:
+            except Exception as exc:  # SerialException, OSError, ValueError (bad URL), anything else
                 self._failed(exc, was_up=False)
                 if first:
                     self._set_state(LinkState.DOWN)
@@ -174,7 +174,11 @@ class SerialTransport:
             self._set_state(LinkState.UP)
             try:
                 self._serve(port)
-            except (serial.SerialException, OSError) as exc:
+            except Exception as exc:
+                # SerialException/OSError are the expected ones; anything else (pyserial has raised
+                # TypeError on a port yanked mid-read) must not kill the owner thread either.
+                if not isinstance(exc, serial.SerialException | OSError):
+                    log.exception("keypad bus %s: unexpected error on %s", self.name, self.url)
                 self._failed(exc, was_up=True)
                 self._set_state(LinkState.DOWN)
                 if not self._stop.is_set():
@@ -188,10 +192,12 @@ class SerialTransport:
 
     def _failed(self, exc: BaseException, *, was_up: bool) -> None:
         self.failures += 1
-        first_report = was_up or self.last_error is None or self.last_error.code != _describe(exc, "").code
+        previous = self.last_error
         self.last_error = _describe(exc, self.url)
-        if first_report:  # log once when it degrades, not once per retry
+        if was_up or previous is None:  # log once when it degrades, not once per retry
             log.warning("keypad bus %s (%s) down: %s", self.name, self.url, self.last_error.reason)
+        elif previous.code != self.last_error.code:
+            log.info("keypad bus %s still down: %s", self.name, self.last_error.reason)
 
     def _serve(self, port: serial.SerialBase) -> None:
         while not self._stop.is_set():

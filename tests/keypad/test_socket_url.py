@@ -49,3 +49,16 @@ def test_socket_url_reads_acks_and_reconnects() -> None:
                 assert bus.transport.opens == 2
         finally:
             bus.stop()
+
+
+def test_unusable_url_is_reported_and_retried_not_raised() -> None:
+    settings = KeypadBusSettings(name="typo", url="sokcet://127.0.0.1:1", reconnect_initial_s=0.05)
+    bus = KeypadBus(settings)
+    bus.start()
+    try:
+        assert wait_until(lambda: bus.transport.failures >= 2)  # retried, thread alive
+        assert bus.state is LinkState.RECONNECTING
+        assert bus.transport.last_error is not None and bus.transport.last_error.code == "port-error"
+    finally:
+        bus.stop()
+    assert bus.state is LinkState.STOPPED
