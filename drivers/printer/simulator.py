@@ -59,6 +59,7 @@ class SimulatedPrinter:
         self._server: socket.socket | None = None
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
+        self._conns: list[socket.socket] = []
         self.bytes_received = 0
         self.status_queries = 0
         self.connections = 0
@@ -67,13 +68,19 @@ class SimulatedPrinter:
 
     def start(self) -> SimulatedPrinter:
         server = socket.create_server((self.host, self._requested_port), reuse_port=False)
-        server.settimeout(0.1)
+        server.settimeout(0.5)
         self._server = server
         self._spawn(self._accept_loop, "sim-printer-accept")
         return self
 
     def stop(self) -> None:
+        """Close the port and every connection (idempotent)."""
         self._stop.set()
+        # shutdown() wakes threads blocked in accept()/recv() at once; close() alone would not.
+        for sock in [self._server, *self._conns]:
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
         if self._server is not None:
             self._server.close()
         for t in self._threads:
@@ -133,12 +140,13 @@ class SimulatedPrinter:
             except OSError:
                 return
             self.connections += 1
+            self._conns.append(conn)
             self._spawn(self._serve, f"sim-printer-conn-{self.connections}", conn)
 
     def _serve(self, conn: socket.socket) -> None:
         decoder = StreamDecoder()
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one-byte replies go out at once
-        conn.settimeout(0.1)
+        conn.settimeout(0.5)
         chunk = 64 if self.baud else 65536
         try:
             while not self._stop.is_set():
