@@ -236,10 +236,12 @@ class RunningCentre:
         ).json()
         return result
 
-    def enrol(self, kiosk_id: str, hall_id: str, key_dir: str, **sync: Any) -> SyncSettings:
+    def enrol(
+        self, kiosk_id: str, hall_id: str, key_dir: str, hall_name: str | None = None, **sync: Any
+    ) -> SyncSettings:
         """Enrol a kiosk the way staff do (token at the centre, exchanged by the kiosk over HTTP)."""
         with self.engine.begin() as conn:
-            token = enrol.enrol(conn, kiosk_id, hall_id, datetime.now(UTC))
+            token = enrol.enrol(conn, kiosk_id, hall_id, datetime.now(UTC), hall_name=hall_name)
         settings = SyncSettings(
             enabled=True,
             centre_url=sync.pop("centre_url", self.url),
