@@ -73,6 +73,9 @@ class Hall:
         self._seq = itertools.count()
         self._last_press: dict[tuple[int, str], float] = {}
         self.kiosk_up = True
+        self.trace: list[dict[str, Any]] = []
+        self.pending_tap: dict[str, Any] | None = None
+        """The tap in flight when the power is cut (sent, then the kiosk is killed; resent after)."""
 
     # ---- the loop ---------------------------------------------------------------------------------
     def at(self, instant: dt.datetime, fn: Callable[..., None], *args: Any) -> None:
@@ -98,8 +101,18 @@ class Hall:
     def call(self, cmd: dict[str, Any], timeout: float = 60) -> dict[str, Any] | None:
         if not self.kiosk_up:
             return None
+        t0 = time.monotonic()
         try:
-            return self.kiosk.call(cmd, timeout)
+            reply = self.kiosk.call(cmd, timeout)
+            self.trace.append(
+                {
+                    "at": local(self.now(), self.config.timezone).strftime("%H:%M:%S"),
+                    "real_ms": round((time.monotonic() - t0) * 1000),
+                    "cmd": {k: v for k, v in cmd.items() if k not in ("request_id",)},
+                    "reply": {k: reply[k] for k in ("error", "operation", "number", "created") if k in reply},
+                }
+            )
+            return reply
         except ChildGone as exc:
             self.ledger.unexpected.append(f"kiosk stopped answering: {exc}")
             self.kiosk_up = False

@@ -1,0 +1,303 @@
+"""`kiosk-admin simulate-day`: a whole hall day on the real parts, with everything going wrong once.
+
+Real processes (the kiosk runtime in a child process, the street centre's uvicorn server), the real
+pty keypad bus and loopback printer, real SQLite files and HTTP; one accelerated clock shared by all
+of them. See docs/simulation.md for what is simulated, what is real, and why the speed is what it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kiosk.config.loader import load_config, parse_config_text
+from kiosk.config.schema import HallConfig
+from kiosk.db.database import Database
+from kiosk.engine.clock import ManualClock, local, utc_from_local
+from kiosk.engine.engine import QueueEngine
+from kiosk.engine.workdays import WorkCalendar
+from kiosk.sim.arrivals import Arrival, arrivals
+from kiosk.sim.checks import Outcome, run_checks
+from kiosk.sim.clock import SharedClock
+from kiosk.sim.faults import FaultPlan, FaultRunner, opening_instant, plan_faults
+from kiosk.sim.hall import Hall
+from kiosk.sim.procs import CentreProcess, KioskProcess, wait_for
+from kiosk.sim.staff import WindowStaff
+from sync.centre.db import make_engine
+from sync.client.settings import SyncSettings
+
+KEYPAD_DEBOUNCE_MS = 300
+KEYPAD_RETRANSMIT_MS = 250
+"""The sim's copy of the hall config shortens the bus's debounce (800 ms) and retransmit (600 ms)
+windows. They are real-time windows; at speed 300 the product values would be four and three
+simulated minutes, so a clerk calling twice within four minutes would be silently debounced. The
+keypad tests exercise the product values at real speed."""
+
+SYNC_EVERY_SIM_MINUTES = 10.0
+"""Sync's interval is real time; the sim sets it so that the kiosk pushes every ten simulated minutes."""
+
+
+@dataclass
+class SimOptions:
+    config: Path
+    data_dir: Path
+    day: dt.date | None = None
+    hours: float | None = None
+    speed: float = 600.0
+    seed: int = 2026
+    report: Path | None = None
+    centre_database_url: str | None = None
+    volume: float = 1.0
+
+
+@dataclass
+class DayResult:
+    day: dt.date
+    run_dir: Path
+    outcome: Outcome
+    ledger: Any
+    observed: dict[str, Any]
+    plan: FaultPlan
+    config: HallConfig
+    real_seconds: float
+    centre_summary: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome.ok
+
+
+def default_day(config: HallConfig, today: dt.date | None = None) -> dt.date:
+    """The most recent working day before today (the hall's timezone)."""
+    cal = WorkCalendar(config.calendar.extra_holidays, config.calendar.extra_workdays)
+    day = (today or local(dt.datetime.now(dt.UTC), config.timezone).date()) - dt.timedelta(days=1)
+    while not (config.open_on_non_working_days or cal.is_workday(day)):
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def sim_config(base: HallConfig, centre_url: str, key_file: Path, speed: float) -> tuple[str, HallConfig]:
+    """The hall's config with simulated devices and sync to the local centre (see the constants)."""
+    data = base.model_dump(mode="json", exclude_none=True)
+    data["devices"]["printer"].update(connection="simulated", port=0)
+    data["devices"]["printer_required"] = False
+    for bus in data["devices"]["keypad_buses"]:
+        bus.update(url="simulated", debounce_ms=KEYPAD_DEBOUNCE_MS, retransmit_window_ms=KEYPAD_RETRANSMIT_MS)
+    kiosk_id = f"{base.hall_id}-k1"
+    data["sync"] = {
+        "enabled": True,
+        "centre_url": centre_url,
+        "kiosk_id": kiosk_id,
+        "hall_id": base.hall_id,
+        "key_file": str(key_file),
+        "interval_minutes": SYNC_EVERY_SIM_MINUTES / speed,
+        "connect_timeout": 2,
+        "timeout": 10,
+        "retries": 2,
+        "backoff_factor": 0.1,
+        "backoff_max": 1,
+        "backoff_jitter": 0.1,
+        "nightly_jitter_minutes": 0,
+    }
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    return text, parse_config_text(text, "simulate-day")
+
+
+class Residents:
+    def __init__(self, hall: Hall, people: list[Arrival]):
+        self.hall = hall
+        self.people = people
+
+    def schedule(self) -> None:
+        for a in self.people:
+            self.hall.at(a.at, self.arrive, a)
+
+    def request(self, a: Arrival) -> dict[str, Any]:
+        return {"op": "issue", "service": a.service_code, "priority": a.priority, "request_id": a.request_id}
+
+    def arrive(self, a: Arrival) -> None:
+        h = self.hall
+        reply = h.call(self.request(a))
+        if reply is None:  # the kiosk is dark: wait in front of it
+            h.ledger.arrivals_delayed += 1
+            h.after(30, self.arrive, a)
+            return
+        self.record(a, reply)
+        if a.double_tap and "id" in reply:
+            again = h.call(self.request(a))
+            h.ledger.double_taps += 1
+            if again is None or again.get("id") != reply["id"] or again.get("created"):
+                h.ledger.double_tap_mismatch.append(a.request_id)
+
+    def record(self, a: Arrival, reply: dict[str, Any]) -> None:
+        if "id" not in reply:
+            self.hall.ledger.refused.append({"request_id": a.request_id, **reply})
+            return
+        self.hall.ledger.issued.setdefault(
+            reply["id"],
+            {
+                "number": reply["number"],
+                "service": a.service_code,
+                "priority": a.priority,
+                "request_id": a.request_id,
+                "on_screen": reply.get("on_screen"),
+                "at": self.hall.now().isoformat(),
+            },
+        )
+
+
+def run_day(opts: SimOptions) -> DayResult:
+    t_start = time.monotonic()
+    base = load_config(opts.config)
+    day = opts.day or default_day(base)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir = Path(opts.data_dir).resolve() / "simulate-day" / f"{day}-seed{opts.seed}-{stamp}"
+    kiosk_dir = run_dir / "kiosk"
+    kiosk_dir.mkdir(parents=True)
+    centre_url = opts.centre_database_url or f"sqlite:///{run_dir / 'centre.db'}"
+    centre = CentreProcess(centre_url, run_dir / "centre.log")
+    text, config = sim_config(base, centre.url, kiosk_dir / "sync-key.json", opts.speed)
+    (run_dir / "hall.yaml").write_text(text, encoding="utf-8")
+    assert config.sync is not None
+    kiosk_id = config.sync.kiosk_id
+
+    opening_hours = sum(
+        (dt.datetime.combine(day, s.end) - dt.datetime.combine(day, s.start)).total_seconds() / 3600
+        for s in config.sessions
+    )
+    hours = min(opts.hours or opening_hours, opening_hours)
+    first_open = utc_from_local(day, config.sessions[0].start, config.timezone)
+    last_call = opening_instant(config, day, hours * 3600)
+    plan = plan_faults(config, day, hours)
+
+    centre.start()
+    centre.enrol(kiosk_id, config.hall_id, config.name, SyncSettings.model_validate(config.sync.model_dump()))
+    origin = first_open - dt.timedelta(minutes=5)
+    clock = SharedClock(origin, time.time() + 4.0, opts.speed)
+    kiosk = KioskProcess(
+        [
+            "--config", str(run_dir / "hall.yaml"), "--data-dir", str(kiosk_dir),
+            "--clock-origin", origin.isoformat(), "--clock-wall-t0", repr(clock.wall_t0),
+            "--speed", repr(opts.speed),
+        ],
+        run_dir / "kiosk.log",
+    )  # fmt: skip
+    kiosk.start()
+    hall = Hall(config, clock, kiosk, opts.speed)
+    rng = random.Random(opts.seed)
+    people = arrivals(config, first_open, last_call - dt.timedelta(minutes=10), opts.seed, opts.volume)
+    residents = Residents(hall, people)
+    residents.schedule()
+    power_cut = Arrival(plan.kiosk_kill, people[0].service_code, None, f"sim-{opts.seed}-power-cut", False)
+    hall.pending_tap = {k: v for k, v in residents.request(power_cut).items() if k != "op"}
+
+    def restart() -> None:
+        kiosk.start()
+        hall.kiosk_up = True
+        hall.note("取号机重新启动，在同一数据目录上继续")
+        reply = hall.call(residents.request(power_cut))
+        if reply is not None:
+            residents.record(power_cut, reply)
+            faults.observed["in_flight_tap_after_restart"] = {
+                k: reply.get(k) for k in ("number", "created", "error")
+            }
+
+    faults = FaultRunner(hall, plan, centre, restart)
+    faults.schedule()
+    staff = []
+    for w in config.windows:
+        if w.keypad is None:
+            continue
+        clerk = WindowStaff(hall, w, random.Random(rng.random()), last_call)
+        staff.append(clerk)
+        clerk.begin()
+    staff[-1].pause_at = plan.pause_window
+    hall.note("开门")
+    close_at = last_call + dt.timedelta(minutes=30)
+    hall.run_until(close_at)
+
+    # ---- nightly close and the last sync -----------------------------------------------------------------
+    removed = hall.call({"op": "close_day"}) or {}
+    hall.note(f"日结：清除未办理的号 {removed.get('removed')} 个；夜间同步")
+    hall.call({"op": "sync_now"})
+    synced = wait_for(lambda: (hall.status() or {}).get("backlog") == 0, timeout=120, interval=0.5)
+    final = hall.status() or {}
+    kiosk.quit()
+    centre.stop()
+    with open(run_dir / "trace.jsonl", "w", encoding="utf-8") as f:
+        for row in hall.trace:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    db = Database(kiosk_dir / "kiosk.db")
+    try:
+        engine = QueueEngine(config, db, ManualClock(close_at), kiosk_id=kiosk_id)
+        centre_engine = make_engine(centre_url)
+        outcome = run_checks(config, engine, centre_engine, kiosk_id, day, hall.ledger)
+        outcome.add("sync caught up after the close", synced, f"backlog {final.get('backlog')}")
+        _fault_checks(outcome, faults.observed, kiosk, hall)
+        from kiosk.sim.centre_view import centre_summary
+
+        summary = centre_summary(centre_engine, config.hall_id, day)
+        centre_engine.dispose()
+    finally:
+        db.close()
+    return DayResult(
+        day, run_dir, outcome, hall.ledger, faults.observed, plan, config, time.monotonic() - t_start, summary
+    )
+
+
+def _fault_checks(out: Outcome, seen: dict[str, Any], kiosk: KioskProcess, hall: Hall) -> None:
+    reprinted = seen.get("reprinted", [])
+    out.add(
+        "paper out: tickets shown on screen, reprinted after the refill",
+        all(r["printed"] for r in reprinted),
+        f"{len(reprinted)} reprinted",
+    )
+    out.add(
+        "keypad bus unplugged and found again by the driver",
+        seen.get("bus_opens_after", 0) > seen.get("bus_opens_before", 0)
+        and all(s == "up" for s in seen.get("bus_state_after", ["?"])),
+        f"port opens {seen.get('bus_opens_before')} → {seen.get('bus_opens_after')}",
+    )
+    out.add(
+        "kiosk killed once and restarted on the same data",
+        kiosk.kills == 1 and kiosk.starts == 2,
+        f"in-flight tap after restart: {seen.get('in_flight_tap_after_restart')}",
+    )
+    during = seen.get("during_outage", {})
+    out.add(
+        "centre unreachable for a while, the kiosk caught up by itself",
+        bool(during.get("sync_error")) or (during.get("backlog") or 0) > 0,
+        f"during the outage: {during}; backlog when it came back: {seen.get('backlog_at_centre_up')}",
+    )
+
+
+def main_simulate(args: argparse.Namespace) -> int:
+    from kiosk.sim.report import print_report, write_reports
+
+    opts = SimOptions(
+        config=Path(args.config),
+        data_dir=Path(args.data_dir),
+        day=dt.date.fromisoformat(args.date) if args.date else None,
+        hours=args.hours,
+        speed=args.speed,
+        seed=args.seed,
+        report=Path(args.report) if args.report else None,
+        centre_database_url=os.environ.get("SIM_CENTRE_DATABASE_URL"),
+    )
+    result = run_day(opts)
+    print_report(result)
+    if opts.report:
+        for path in write_reports(result, opts.report):
+            print(f"written: {path}")
+    return 0 if result.ok else 1
