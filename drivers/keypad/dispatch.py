@@ -67,6 +67,7 @@ class Applied:
     result: object = None
     error: BaseException | None = None
     finished_at: float = 0.0  # time.monotonic() after the engine call returned (row committed)
+    started_at: float = 0.0  # time.monotonic() just before the engine call
 
 
 @dataclass
@@ -215,6 +216,7 @@ class KeypadDispatcher:
         window = bus.windows[event.address]
         op, call = self._operation(window, event)
         result, error = None, None
+        started = time.monotonic()
         try:
             result = call()
         except Exception as exc:
@@ -237,7 +239,7 @@ class KeypadDispatcher:
                         b.send(b.protocol.start_evaluation(address))
         if self.on_applied is not None:
             try:
-                self.on_applied(Applied(event, window, op, result, error, time.monotonic()))
+                self.on_applied(Applied(event, window, op, result, error, time.monotonic(), started))
             except Exception:
                 log.exception("keypad on_applied listener failed")
 
