@@ -66,7 +66,10 @@ def add_working_days(config: HallConfig, start: dt.date, days: int) -> dt.date:
             return True
         if d in config.calendar.extra_holidays:
             return False
-        return bool(chinese_calendar.is_workday(d))
+        try:
+            return bool(chinese_calendar.is_workday(d))
+        except NotImplementedError:  # a year the State Council has not published yet
+            return d.weekday() < 5
 
     d = start
     if days == 0:

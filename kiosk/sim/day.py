@@ -31,6 +31,7 @@ from kiosk.sim.clock import SharedClock
 from kiosk.sim.faults import FaultPlan, FaultRunner, opening_instant, plan_faults
 from kiosk.sim.hall import Hall
 from kiosk.sim.procs import CentreProcess, KioskProcess, wait_for
+from kiosk.sim.residents import Residents
 from kiosk.sim.staff import WindowStaff
 from sync.centre.db import make_engine
 from sync.client.settings import SyncSettings
@@ -111,49 +112,6 @@ def sim_config(base: HallConfig, centre_url: str, key_file: Path, speed: float) 
     }
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     return text, parse_config_text(text, "simulate-day")
-
-
-class Residents:
-    def __init__(self, hall: Hall, people: list[Arrival]):
-        self.hall = hall
-        self.people = people
-
-    def schedule(self) -> None:
-        for a in self.people:
-            self.hall.at(a.at, self.arrive, a)
-
-    def request(self, a: Arrival) -> dict[str, Any]:
-        return {"op": "issue", "service": a.service_code, "priority": a.priority, "request_id": a.request_id}
-
-    def arrive(self, a: Arrival) -> None:
-        h = self.hall
-        reply = h.call(self.request(a))
-        if reply is None:  # the kiosk is dark: wait in front of it
-            h.ledger.arrivals_delayed += 1
-            h.after(30, self.arrive, a)
-            return
-        self.record(a, reply)
-        if a.double_tap and "id" in reply:
-            again = h.call(self.request(a))
-            h.ledger.double_taps += 1
-            if again is None or again.get("id") != reply["id"] or again.get("created"):
-                h.ledger.double_tap_mismatch.append(a.request_id)
-
-    def record(self, a: Arrival, reply: dict[str, Any]) -> None:
-        if "id" not in reply:
-            self.hall.ledger.refused.append({"request_id": a.request_id, **reply})
-            return
-        self.hall.ledger.issued.setdefault(
-            reply["id"],
-            {
-                "number": reply["number"],
-                "service": a.service_code,
-                "priority": a.priority,
-                "request_id": a.request_id,
-                "on_screen": reply.get("on_screen"),
-                "at": self.hall.now().isoformat(),
-            },
-        )
 
 
 def run_day(opts: SimOptions) -> DayResult:
@@ -245,15 +203,21 @@ def run_day(opts: SimOptions) -> DayResult:
         outcome = run_checks(config, engine, centre_engine, kiosk_id, day, hall.ledger)
         outcome.add("sync caught up after the close", synced, f"backlog {final.get('backlog')}")
         _fault_checks(outcome, faults.observed, kiosk, hall)
-        from kiosk.sim.centre_view import centre_summary
+        from kiosk.sim.centre_view import centre_rows, centre_summary
 
         summary = centre_summary(centre_engine, config.hall_id, day)
+        followups = centre_rows(centre_engine, config.hall_id, day)["followups"]
         centre_engine.dispose()
     finally:
         db.close()
-    return DayResult(
+    result = DayResult(
         day, run_dir, outcome, hall.ledger, faults.observed, plan, config, time.monotonic() - t_start, summary
     )
+    result.extra.update(followups=followups, seed=opts.seed, speed=opts.speed, hours=hours)
+    from kiosk.sim.report import result_json
+
+    (run_dir / "result.json").write_text(result_json(result), encoding="utf-8")
+    return result
 
 
 def _fault_checks(out: Outcome, seen: dict[str, Any], kiosk: KioskProcess, hall: Hall) -> None:

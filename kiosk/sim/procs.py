@@ -14,9 +14,17 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+import kiosk
 from sync.client.enrolment import enrol_kiosk
 from sync.client.settings import SyncSettings
 from sync.testing import free_port, wait_healthy
+
+
+def child_env() -> dict[str, str]:
+    """The parent's environment, with the source tree importable even when it is not installed."""
+    root = str(Path(kiosk.__file__).resolve().parents[1])
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
 
 
 class ChildGone(RuntimeError):
@@ -44,6 +52,7 @@ class KioskProcess:
             text=True,
             encoding="utf-8",
             bufsize=1,
+            env=child_env(),
         )
         log.close()
         self._lines = queue.Queue()
@@ -128,6 +137,7 @@ class CentreProcess:
                 [*self._base(), "serve", "--port", str(self.port), "--log-level", "warning"],
                 stdout=log,
                 stderr=log,
+                env=child_env(),
             )
         wait_healthy(self.url, timeout=60)
 
@@ -146,6 +156,7 @@ class CentreProcess:
             capture_output=True,
             text=True,
             timeout=120,
+            env=child_env(),
         )
         token = out.stdout.strip().splitlines()[-1]
         enrol_kiosk(settings, token)
