@@ -26,6 +26,7 @@ PRINTER_STATES = {
     "cutter_error": "切刀故障",
     "no_reply": "无应答（未连接或断电）",
 }
+BUS_STATES = {"up": "正常", "down": "断开", "reconnecting": "正在重连", "stopped": "已停止"}
 SYNC_STATES = {
     "disabled": "未启用",
     "idle": "等待中",

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
@@ -93,7 +92,6 @@ class KioskApp(App):
 
     # ---- building ---------------------------------------------------------------------------
     def build(self) -> KioskRoot:
-        Builder.load_file(str(HERE / "widgets.kv"))
         self.sm = ScreenManager(transition=NoTransition())
         for screen in (
             HomeScreen(name="home"),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
-from kivy.properties import ColorProperty, NumericProperty, StringProperty
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
@@ -28,6 +30,9 @@ class KioskButton(Button):
     debounce_s = NumericProperty(0.8)
     global_gap_s = NumericProperty(GLOBAL_GAP_S)
     """0 for keys meant to be pressed quickly in a row (the PIN pad)."""
+    base_font = NumericProperty(32)
+    """Font size at normal scale; 长者模式 multiplies it unless `scale_font` is False."""
+    scale_font = BooleanProperty(True)
     bg = ColorProperty(theme.PRIMARY)
     bg_down = ColorProperty(theme.PRIMARY_DOWN)
     _last = 0.0
@@ -55,3 +60,7 @@ class Panel(BoxLayout):
     """A white card with padding."""
 
     title = StringProperty("")
+
+
+# Loaded here, before any screen's rules, so a screen's own rules win over these defaults.
+Builder.load_file(str(Path(__file__).with_name("widgets.kv")))

@@ -47,7 +47,8 @@ class GuideScreen(Screen):
                 category = svc.category
                 box.add_widget(Caption(text=f"[b]{category}[/b]", base_size=24, color=theme.MUTED))
             b = KioskButton(key=f"guide_{svc.code}", text=svc.name, size_hint_y=None, debounce_s=0.3)
-            b.font_size = 26
+            b.base_font = 24
+            b.scale_font = False
             b.height = 84
             b.bind(on_release=lambda btn, code=svc.code: self.show(code))
             box.add_widget(b)

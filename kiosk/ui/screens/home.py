@@ -10,19 +10,24 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import ListProperty, NumericProperty, StringProperty
-from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
 
 from kiosk.services import ui_support as fmt
 from kiosk.ui import theme
-from kiosk.ui.widgets import Caption, KioskButton
+from kiosk.ui.widgets import KioskButton
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 
+class CategoryTag(Label):
+    WIDTH = 150
+
+
 class ServiceButton(KioskButton):
     service_name = StringProperty("")
+    category = StringProperty("")
     wait_line = StringProperty("正在读取排队人数…")
 
 
@@ -68,6 +73,7 @@ class HomeScreen(Screen):
 
     # ---- service buttons, grouped by category --------------------------------------------
     def _build_services(self) -> None:
+        """Category tags and their buttons flow in rows, so a whole hall's list fits one screen."""
         app = App.get_running_app()
         config = app.config_hall
         if config is None:
@@ -78,17 +84,25 @@ class HomeScreen(Screen):
         for svc in config.services:
             categories.setdefault(svc.category, []).append(svc)
         for category, services in categories.items():
-            title = Caption(text=f"[b]{category}[/b]", base_size=30, color=theme.PRIMARY)
-            box.add_widget(title)
-            grid = GridLayout(cols=2, spacing=14, size_hint_y=None)
-            grid.bind(minimum_height=grid.setter("height"))
+            box.add_widget(CategoryTag(text=category))
             for svc in services:
-                b = ServiceButton(key=svc.code, service_name=svc.name)
+                b = ServiceButton(key=svc.code, service_name=svc.name, category=category)
                 b.bind(on_release=self._on_service)
                 self._buttons[svc.code] = b
-                grid.add_widget(b)
-            box.add_widget(grid)
+                box.add_widget(b)
+        box.bind(width=self._size_buttons)
+        app.theme.bind(portrait=self._size_buttons)
+        self._size_buttons()
         self._built = True
+
+    def _size_buttons(self, *_args: Any) -> None:
+        box = self.ids.services
+        per_row = 2 if App.get_running_app().theme.portrait else 3
+        # A row is one category tag and `per_row` buttons; leave room for the gaps and the padding.
+        free = box.width - box.padding[0] - box.padding[2] - CategoryTag.WIDTH - per_row * box.spacing[0]
+        width = (free - 2) / per_row
+        for b in self._buttons.values():
+            b.width = max(200, width)
 
     def show_overview(self, overview: dict[str, dict[str, int]]) -> None:
         if not self._built:

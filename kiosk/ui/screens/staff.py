@@ -121,7 +121,7 @@ class StaffScreen(Screen):
         if box.children:
             return
         for w in App.get_running_app().config_hall.windows:
-            row = CallerRow(window=str(w.number), label=f"{w.number} 号窗口　{w.name}")
+            row = CallerRow(window=str(w.number), label=f"{w.number} 号窗口")
             box.add_widget(row)
             self.rows[str(w.number)] = row
 
@@ -129,8 +129,12 @@ class StaffScreen(Screen):
         for r in board:
             row = self.rows.get(str(r.number))
             if row is not None:
-                state = fmt.WINDOW_STATUS.get(r.status, r.status)
-                row.status = f"{state}" + (f"：{r.current}" if r.current else "")
+                if r.status == "paused":
+                    row.status = "暂停服务"
+                elif r.current:
+                    row.status = f"当前 {r.current}"
+                else:
+                    row.status = fmt.WINDOW_STATUS.get(r.status, r.status)
 
     def window_op(self, name: str, window: str) -> None:
         rt = App.get_running_app().runtime

@@ -115,7 +115,7 @@ class TicketScreen(Screen):
         else:
             self.state = "fault"
             self.print_status = "打印机暂时不能出票"
-            self.message = (outcome.message + "\n" if outcome.message else "") + FAULT_ADVICE
+            self.message = outcome.message or FAULT_ADVICE
             background(qr_rgb, t.id, then=self._show_qr)
         self._start_countdown()
 

@@ -1,0 +1,262 @@
+"""Run one UI scenario in its own process (Kivy allows one App per process).
+
+    python -m tests.ui.driver SCENARIO DATA_DIR [--size 1920x1080]
+
+Each scenario starts the real kiosk (real runtime, SQLite, simulated printer on loopback and the
+simulated keypad bus on a pty) with a fixed clock inside opening hours, then a pilot presses buttons
+with real X pointer events and checks what the screen says and what the database holds. Exit status
+0 means the scenario passed; failures are printed to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+
+Scenario = Callable[[Any, Any, Path], None]
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(fn: Scenario) -> Scenario:
+    SCENARIOS[fn.__name__] = fn
+    return fn
+
+
+def rows(data: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    con = sqlite3.connect(data / "kiosk.db")
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def ticket_rows(data: Path) -> list[tuple[Any, ...]]:
+    return rows(data, "SELECT number, service_code, priority, print_status FROM tickets ORDER BY issued_at")
+
+
+def on_ticket_screen(p: Any, state: str) -> Any:
+    p.wait(lambda: p.app.sm.current == "ticket" and p.app.screen("ticket").state == state, 20, state)
+    return p.ui(lambda: p.app.screen("ticket"))
+
+
+def screen_text(p: Any) -> str:
+    return p.ui(p.texts)
+
+
+# ---- scenarios -------------------------------------------------------------------------------------
+@scenario
+def regular(p: Any, rt: Any, data: Path) -> None:
+    """Touch a service: one ticket, printed; a double tap must not issue a second one."""
+    jobs_before = len(rt.printer_sim.jobs)
+    x, y = p.locate("pension_enrol")
+    p.tap_xy(x, y)
+    time.sleep(0.12)
+    p.tap_xy(x, y)  # an unsteady double tap
+    screen = on_ticket_screen(p, "printed")
+    number = p.ui(lambda: screen.number)
+    assert number == "A001", number
+    text = screen_text(p)
+    for expected in ("A001", "请取走号票", "1、2 号窗口", "城乡居民养老保险参保登记"):
+        assert expected in text, (expected, text)
+    rt.printer_sim.wait_for_jobs(jobs_before + 1)
+    time.sleep(1.0)
+    assert ticket_rows(data) == [("A001", "pension_enrol", None, "printed")], ticket_rows(data)
+    job = rt.printer_sim.jobs[-1]
+    assert "A001" in job.text(), job.text()
+    assert len(rt.printer_sim.jobs) == jobs_before + 1
+    p.tap("ticket_done")
+    p.wait(lambda: p.app.sm.current == "home", 5, "home")
+    p.wait(lambda: "等候 1 人" in p.texts(), 10, "the queue count on the home screen")
+
+
+@scenario
+def priority(p: Any, rt: Any, data: Path) -> None:
+    """绿色通道: pick a category, then a service; the ticket carries the category and says so."""
+    p.tap("green_channel")
+    p.tap("priority_elderly")
+    p.wait(lambda: "绿色通道（70岁以上老人）" in p.texts(), 5, "the green-channel banner")
+    p.tap("social_card")
+    screen = on_ticket_screen(p, "printed")
+    assert p.ui(lambda: screen.priority_label) == "绿色通道 · 70岁以上老人"
+    assert "C001" in screen_text(p)
+    p.wait(lambda: ticket_rows(data) == [("C001", "social_card", "elderly", "printed")], 5, "the row")
+    p.tap("ticket_done")
+    p.wait(lambda: p.app.sm.current == "home" and not p.app.screen("home").mode, 5, "home, mode reset")
+
+
+@scenario
+def guide_then_ticket(p: Any, rt: Any, data: Path) -> None:
+    """办事指南: the checklist at once, the 告知单 printed, then 材料齐全，取号."""
+    p.tap("guide")
+    p.wait(lambda: p.app.sm.current == "guide", 5, "guide")
+    p.tap("guide_minimum_living")
+    text = screen_text(p)
+    for expected in ("最低生活保障申请", "家庭收入及财产情况声明", "入户调查", "20 个工作日内办结", "不收费"):
+        assert expected in text, (expected, text)
+    jobs = len(rt.printer_sim.jobs)
+    p.tap("guide_print")
+    p.wait(lambda: "告知单已打印" in p.app.screen("guide").print_status, 20, "告知单 printed")
+    guide_job = rt.printer_sim.wait_for_jobs(jobs + 1)[-1]
+    assert "家庭收入及财产情况声明" in guide_job.text(), guide_job.text()
+    assert ticket_rows(data) == []  # a printed guide is not a ticket
+    p.tap("guide_take")
+    on_ticket_screen(p, "printed")
+    assert "D001" in screen_text(p)
+    p.wait(lambda: ticket_rows(data) == [("D001", "minimum_living", None, "printed")], 5, "the row")
+    # Idle on the guide: back to the start on its own.
+    from kiosk.ui import app as app_module
+
+    app_module.IDLE_LIMITS["guide"] = 2
+    p.tap("ticket_done")
+    p.tap("guide")
+    p.wait(lambda: p.app.sm.current == "guide", 5)
+    p.wait(lambda: p.app.sm.current == "home", 10, "idle return to home")
+
+
+@scenario
+def printer_fault(p: Any, rt: Any, data: Path) -> None:
+    """Out of paper: the number and its QR on screen with plain words; the row says on_screen."""
+    rt.printer_sim.set_state("paper_out")
+    p.wait(lambda: rt.health().printer_state == "paper_out", 10, "the printer fault to be seen")
+    jobs = len(rt.printer_sim.jobs)
+    p.tap("residence_proof")
+    screen = on_ticket_screen(p, "fault")
+    p.wait(lambda: screen.qr_texture is not None, 10, "the QR code")
+    text = screen_text(p)
+    assert "J001" in text and "打印机暂时不能出票" in text, text
+    assert "二维码" in p.ui(lambda: screen.message), p.ui(lambda: screen.message)
+    (row,) = ticket_rows(data)
+    assert row[:3] == ("J001", "residence_proof", None) and row[3] in ("on_screen", "failed"), row
+    assert all(not j.printed for j in rt.printer_sim.jobs[jobs:])
+    # Escape and F1 do nothing on a kiosk.
+    p.xt.key(0xFF1B)
+    p.xt.key(0xFFBE)
+    time.sleep(0.5)
+    assert p.ui(lambda: p.app.sm.current) == "ticket"
+    assert p.ui(lambda: p.app._app_settings is None)  # the settings panel was never built
+
+
+@scenario
+def staff_pin(p: Any, rt: Any, data: Path) -> None:
+    """A wrong PIN is refused and the keypad locks; the right one opens the staff screen."""
+    p.tap("staff")
+    p.wait(lambda: p.app.sm.current == "pin", 5)
+    for k in "1357":
+        p.tap(f"pin_{k}")
+    p.tap("pin_ok")
+    pin = p.ui(lambda: p.app.screen("pin"))
+    p.wait(lambda: pin.locked, 5, "lockout")
+    assert "密码错误" in screen_text(p)
+    assert p.ui(lambda: p.app.sm.current) == "pin"
+    assert p.ui(lambda: p.find("pin_2").disabled)  # keys disabled while locked
+    x, y = p.ui(lambda: p.find("pin_2").to_window(*p.find("pin_2").center))
+    p.tap_xy(int(x), int(p.ui(lambda: p.app.root.height) - y))
+    time.sleep(0.3)
+    assert p.ui(lambda: pin.entered) == "", "a key pressed during the lockout was taken"
+    p.wait(lambda: not pin.locked, 10, "the lock to end")
+    for k in "2468":
+        p.tap(f"pin_{k}")
+    p.tap("pin_ok")
+    p.wait(lambda: p.app.sm.current == "staff", 10, "the staff screen")
+    p.wait(lambda: "取号 0" in p.app.screen("staff").figures_text, 10, "today's figures")
+    assert "打印机" in p.ui(lambda: p.app.screen("staff").health_text)
+    p.tap("staff_exit")
+    p.wait(lambda: p.app.sm.current == "home", 5)
+
+
+@scenario
+def software_caller(p: Any, rt: Any, data: Path) -> None:
+    """The staff screen's caller runs the same engine operations as a keypad."""
+    rt.issue_ticket("pension_enrol", None).result(20)
+    rt.issue_ticket("pension_enrol", None).result(20)
+    p.tap("staff")
+    for k in "2468":
+        p.tap(f"pin_{k}")
+    p.tap("pin_ok")
+    p.wait(lambda: p.app.sm.current == "staff", 10)
+    p.tap("op_call_next_1")
+    p.wait(lambda: p.app.overlay.showing and p.app.overlay.number == "A001", 10, "the call overlay")
+    assert rows(data, "SELECT window_number FROM handlings") == [(1,)]
+    p.wait(lambda: not p.app.overlay.showing, 20, "the overlay to finish")
+    p.wait(lambda: "当前 A001" in p.texts(), 10, "window 1 showing A001")
+    p.tap("op_finish_1")
+    p.wait(
+        lambda: rows(data, "SELECT outcome FROM handlings WHERE finished_at IS NOT NULL") == [("completed",)],
+        10,
+        "the handling finished",
+    )
+    p.wait(lambda: "1 号窗口已办结" in p.app.screen("staff").status, 5)
+    p.tap("op_pause_1")
+    p.wait(lambda: rows(data, "SELECT status FROM window_states WHERE number = 1") == [("paused",)], 10)
+    p.tap("op_call_next_1")
+    p.wait(lambda: "1 号窗口：" in p.app.screen("staff").status, 10, "paused window refuses a call")
+    assert len(rows(data, "SELECT id FROM handlings")) == 1
+
+
+@scenario
+def call_overlay(p: Any, rt: Any, data: Path) -> None:
+    """Two calls at once are shown one after the other, never on top of each other."""
+    for code in ("pension_enrol", "minimum_living"):
+        rt.issue_ticket(code, None).result(20)
+    overlay = p.ui(lambda: p.app.overlay)
+    rt.window_op("call_next", 1).result(10)
+    rt.window_op("call_next", 3).result(10)
+    p.wait(lambda: overlay.showing and overlay.number == "A001", 10, "first call")
+    text = screen_text(p)
+    assert "A001" in text and "到 [color=#FFD54A][b]1[/b][/color] 号窗口办理" in text, text
+    assert p.ui(lambda: overlay.pending) == 1
+    # A touch while a call is up must not reach the home screen underneath.
+    p.tap_xy(*p.locate("green_channel"))
+    p.wait(lambda: overlay.number == "D001", 20, "second call")
+    assert p.ui(lambda: p.app.screen("home").mode) == ""
+    assert p.ui(lambda: list(overlay.history)) == [("A001", 1, False), ("D001", 3, False)]
+    p.wait(lambda: not overlay.showing, 20, "overlay gone")
+    p.wait(lambda: "D001　→　3 号窗口" in p.texts(), 10, "latest calls list")
+    rt.window_op("recall", 1).result(10)
+    p.wait(lambda: overlay.showing and overlay.recall, 10, "recall shown")
+    assert "再次呼叫" in screen_text(p)
+
+
+# ---- process ------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("--size", default="1920x1080")
+    args = parser.parse_args(argv)
+    w, h = (int(x) for x in args.size.split("x"))
+
+    from kiosk.ui.hardening import configure
+
+    configure(size=(w, h))
+    from kiosk.ui.fonts import register_default_font
+
+    assert register_default_font(), "no Chinese font"
+    from kiosk.services.runtime import build_runtime
+    from kiosk.ui.app import KioskApp
+    from kiosk.ui.automation import fixed_clock, run_with_pilot, sample_config
+
+    runtime = build_runtime(sample_config(baudrate=115200), args.data_dir, clock=fixed_clock()).start()
+    app = KioskApp(runtime, portrait=h > w)
+    try:
+        errors = run_with_pilot(app, lambda p: SCENARIOS[args.scenario](p, runtime, args.data_dir))
+    finally:
+        runtime.stop()
+    for e in errors:
+        print(e, file=sys.__stderr__)
+    print(f"scenario {args.scenario} at {args.size}: {'FAILED' if errors else 'passed'}", file=sys.__stderr__)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
