@@ -42,14 +42,14 @@ SERVICE_WEIGHTS = {
     "medical_insurance": 20,
     "pension_enrol": 12,
     "social_card": 10,
-    "residence_proof": 10,
-    "elderly_allowance": 8,
-    "employment_registration": 6,
-    "minimum_living": 4,
-    "birth_registration": 4,
-    "temp_relief": 3,
-    "disability_card": 3,
-    "veteran_card": 3,
+    "residence_proof": 8,
+    "elderly_allowance": 6,
+    "employment_registration": 5,
+    "minimum_living": 3,
+    "birth_registration": 3,
+    "temp_relief": 2,
+    "disability_card": 2,
+    "veteran_card": 2,
 }
 
 # Share of residents on the green channel, per priority category code; other codes 1 %.

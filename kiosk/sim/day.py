@@ -32,7 +32,7 @@ from kiosk.sim.faults import FaultPlan, FaultRunner, opening_instant, plan_fault
 from kiosk.sim.hall import Hall
 from kiosk.sim.procs import CentreProcess, KioskProcess, wait_for
 from kiosk.sim.residents import Residents
-from kiosk.sim.staff import WindowStaff
+from kiosk.sim.staff import CALL_GRACE, WindowStaff
 from sync.centre.db import make_engine
 from sync.client.settings import SyncSettings
 
@@ -123,7 +123,9 @@ def run_day(opts: SimOptions) -> DayResult:
     kiosk_dir = run_dir / "kiosk"
     kiosk_dir.mkdir(parents=True)
     centre_url = opts.centre_database_url or f"sqlite:///{run_dir / 'centre.db'}"
-    centre = CentreProcess(centre_url, run_dir / "centre.log")
+    # PostgreSQL: a fresh schema per run, so runs never see each other's rows.
+    schema = f"sim_{stamp.replace('-', '_')}" if centre_url.startswith("postgresql") else None
+    centre = CentreProcess(centre_url, run_dir / "centre.log", schema)
     text, config = sim_config(base, centre.url, kiosk_dir / "sync-key.json", opts.speed)
     (run_dir / "hall.yaml").write_text(text, encoding="utf-8")
     assert config.sync is not None
@@ -176,7 +178,7 @@ def run_day(opts: SimOptions) -> DayResult:
     for w in config.windows:
         if w.keypad is None:
             continue
-        clerk = WindowStaff(hall, w, random.Random(rng.random()), last_call)
+        clerk = WindowStaff(hall, w, random.Random(rng.random()), last_call + CALL_GRACE)
         staff.append(clerk)
         clerk.begin()
     staff[-1].pause_at = plan.pause_window
@@ -199,7 +201,7 @@ def run_day(opts: SimOptions) -> DayResult:
     db = Database(kiosk_dir / "kiosk.db")
     try:
         engine = QueueEngine(config, db, ManualClock(close_at), kiosk_id=kiosk_id)
-        centre_engine = make_engine(centre_url)
+        centre_engine = make_engine(centre_url, schema)
         outcome = run_checks(config, engine, centre_engine, kiosk_id, day, hall.ledger)
         outcome.add("sync caught up after the close", synced, f"backlog {final.get('backlog')}")
         _fault_checks(outcome, faults.observed, kiosk, hall)

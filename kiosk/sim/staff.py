@@ -124,7 +124,7 @@ class WindowStaff:
         if self.rng.random() < NO_SHOW_FIRST_CALL:
             self.hall.after(self.rng.uniform(60, 120), self.recall)
         else:
-            self.hall.after(self.rng.uniform(20, 90) + self._duration(), self.serve_end)
+            self.hall.after(self.rng.uniform(15, 60) + self._duration(), self.serve_end)
 
     def _duration(self) -> float:
         assert self.ticket is not None
@@ -197,7 +197,7 @@ class WindowStaff:
         h.ledger.finished[tid] = {"window": self.number, "outcome": outcome, "at": h.now().isoformat()}
         self._resident_rates(tid)
         self.ticket = None
-        h.after(self.rng.uniform(45, 100), self.tick)
+        h.after(self.rng.uniform(40, 75), self.tick)
 
     def _resident_rates(self, ticket_id: str) -> None:
         rng = self.rng
@@ -205,7 +205,7 @@ class WindowStaff:
             return
         level = rng.choices(list(self.level_keys), [LEVEL_WEIGHTS[lv] for lv in self.level_keys])[0]
         late = rng.random() < LATE_RATER
-        delay = rng.uniform(75, 160) if late else rng.uniform(3, 35)
+        delay = rng.uniform(65, 100) if late else rng.uniform(3, 35)
         self.hall.after(delay, self.press, ticket_id, level, "late" if late else "first")
         if not late and rng.random() < PRESS_TWICE:
             again = level if rng.random() < 0.5 else rng.choice(list(self.level_keys))
