@@ -18,30 +18,29 @@ from kiosk.engine.clock import local
 from kiosk.engine.schedule import issuing_state
 from kiosk.engine.workdays import WorkCalendar
 
-# Residents per hour at local clock times; linear in between, 0 outside. About 140 tickets on a
+# Residents per hour at local clock times; linear in between, 0 outside. About 120 tickets on a
 # full day at volume 1.0: a busy community hall, not a city centre.
 RATE_KNOTS: tuple[tuple[dt.time, float], ...] = (
     (dt.time(8, 30), 0.0),
-    (dt.time(9, 0), 34.0),
-    (dt.time(9, 30), 48.0),
-    (dt.time(10, 0), 44.0),
-    (dt.time(10, 30), 32.0),
-    (dt.time(11, 0), 22.0),
-    (dt.time(11, 30), 14.0),
-    (dt.time(13, 30), 10.0),
-    (dt.time(14, 0), 20.0),
-    (dt.time(14, 30), 26.0),
-    (dt.time(15, 0), 22.0),
-    (dt.time(16, 0), 16.0),
-    (dt.time(17, 0), 8.0),
+    (dt.time(9, 0), 30.0),
+    (dt.time(9, 30), 42.0),
+    (dt.time(10, 0), 40.0),
+    (dt.time(10, 30), 28.0),
+    (dt.time(11, 0), 20.0),
+    (dt.time(11, 30), 12.0),
+    (dt.time(13, 30), 8.0),
+    (dt.time(14, 0), 18.0),
+    (dt.time(14, 30), 22.0),
+    (dt.time(15, 0), 20.0),
+    (dt.time(16, 0), 14.0),
+    (dt.time(17, 0), 6.0),
     (dt.time(17, 30), 0.0),
 )
-
 # Relative demand per service code (codes of the sample hall); other codes weigh 3.
 SERVICE_WEIGHTS = {
-    "medical_insurance": 20,
-    "pension_enrol": 12,
-    "social_card": 10,
+    "medical_insurance": 16,
+    "pension_enrol": 10,
+    "social_card": 7,
     "residence_proof": 8,
     "elderly_allowance": 6,
     "employment_registration": 5,

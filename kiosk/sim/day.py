@@ -182,7 +182,8 @@ def run_day(opts: SimOptions) -> DayResult:
         staff.append(clerk)
         clerk.begin()
     staff[-1].pause_at = plan.pause_window
-    hall.note("开门")
+    hall.note("取号机开机，街道中心已登记本机")
+    hall.at(first_open, hall.note, "开门")
     close_at = last_call + dt.timedelta(minutes=30)
     hall.run_until(close_at)
 
