@@ -15,12 +15,12 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, select
 
 from sync.centre import config_docs, enrol, models
 from sync.centre.db import make_engine, migrate
-from sync.centre.ingest import IngestRefused, PushBatch, PushResult, ingest
+from sync.centre.ingest import IngestRefused, PushBatch, PushResult, ingest_push
 from sync.centre.limits import FaultInjector, Guard
 from sync.centre.security import Authenticated, AuthError, authenticate, record_skew
 from sync.centre.settings import CentreSettings
@@ -56,6 +56,10 @@ class ConfigDocument(BaseModel):
 class ConfigResponse(BaseModel):
     version: int
     documents: list[ConfigDocument]
+
+
+_PUSH_SCHEMA = PushBatch.model_json_schema(ref_template="#/components/schemas/{model}")
+_PUSH_DEFS = _PUSH_SCHEMA.pop("$defs", {})
 
 
 class _Refused(Exception):
@@ -126,15 +130,9 @@ def create_app(settings: CentreSettings, engine: Engine | None = None, run_migra
         body = await request.body()
 
         def work(conn: Connection, who: Authenticated) -> PushResult:
-            try:
-                batch = PushBatch.model_validate_json(body)
-            except ValidationError as exc:
-                raise _Refused(422, "malformed", str(exc.errors(include_url=False)[:3])) from exc
-            if len(batch.events) > settings.max_batch_events:
-                raise _Refused(413, "batch_too_large", f"at most {settings.max_batch_events} events per push")
             now = _now()
-            result = ingest(conn, who, [e.model_dump() for e in batch.events], now)
-            record_skew(conn, who.kiosk_id, batch.device_time, now)
+            result, device_time = ingest_push(conn, who, body, now, settings.max_batch_events)
+            record_skew(conn, who.kiosk_id, device_time, now)
             return result
 
         return await run_in_threadpool(signed, request, body, work)
@@ -159,6 +157,15 @@ def create_app(settings: CentreSettings, engine: Engine | None = None, run_migra
             return ConfigResponse.model_validate(config_docs.updates_since(conn, who.hall_id, since))
 
         return await run_in_threadpool(signed, request, body, work)
+
+    base_openapi = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        spec = base_openapi()
+        spec.setdefault("components", {}).setdefault("schemas", {}).update(_PUSH_DEFS)
+        return spec
+
+    api.openapi = openapi  # type: ignore[method-assign]
 
     from sync.centre import summary_page
 

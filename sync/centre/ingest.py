@@ -9,37 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, select, update
+from sqlalchemy.exc import DataError
 
-from sync.centre import materialise, models
-from sync.centre.materialise import _insert
+from sync.centre import bulk, materialise, models, pg_ingest
+from sync.centre.envelope import Malformed, parse_batch
+from sync.centre.ingest_types import EventType
 
-EventType = Literal[
-    "ticket.issued",
-    "ticket.print_result",
-    "ticket.transferred",
-    "ticket.requeued",
-    "ticket.removed",
-    "handling.called",
-    "handling.recalled",
-    "handling.started",
-    "handling.held",
-    "handling.finished",
-    "handling.no_show",
-    "rating.opened",
-    "rating.recorded",
-    "rating.expired",
-    "rating.press_ignored",
-    "followup.created",
-    "followup.updated",
-    "window.paused",
-    "window.resumed",
-    "day.closed",
-]
-EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 _ID = r"^[A-Za-z0-9._:-]{1,64}$"
 
 
@@ -104,7 +83,7 @@ def _contiguous(conn: Connection, kiosk_id: str, acked: int) -> int:
 
 
 def ingest(conn: Connection, kiosk: KioskRef, events: list[dict[str, Any]], now: datetime) -> PushResult:
-    """Store ``events`` (validated envelopes as dicts) for ``kiosk``; the caller commits."""
+    """Store ``events`` (checked envelopes as dicts) for ``kiosk``, portably; the caller commits."""
     for ev in events:
         if ev["kiosk_id"] != kiosk.kiosk_id or ev["hall_id"] != kiosk.hall_id:
             raise IngestRefused(
@@ -121,59 +100,97 @@ def ingest(conn: Connection, kiosk: KioskRef, events: list[dict[str, Any]], now:
         raise IngestRefused(403, "wrong_hall", str(exc)) from exc
 
     acked = _lock_kiosk(conn, kiosk.kiosk_id)
-    table = models.Event.__table__
-    rows = [
-        {
-            "kiosk_id": kiosk.kiosk_id,
-            "seq": ev["seq"],
-            "event_id": ev["event_id"],
-            "hall_id": kiosk.hall_id,
-            "type": ev["type"],
-            "occurred_at": ev["occurred_at"],
-            "business_date": ev["business_date"],
-            "payload": ev["payload"],
-            "received_at": now,
-        }
-        for ev in events
-        if ev["seq"] > acked  # at or below the cursor: stored already, skip the round trip
-    ]
-    inserted: set[int] = set()
-    if rows:
-        stmt = _insert(conn, table).on_conflict_do_nothing().returning(table.c.seq)
-        inserted = set(conn.execute(stmt, rows).scalars())
-    dupes = [ev for ev in events if ev["seq"] not in inserted]
-    if dupes:
-        _check_same(conn, kiosk.kiosk_id, dupes)
-    new_events = [ev for ev in events if ev["seq"] in inserted]
-    new_events.sort(key=lambda e: e["seq"])
-    materialise.apply(conn, new_events, kiosk.kiosk_id, kiosk.hall_id)
-    new_acked = _contiguous(conn, kiosk.kiosk_id, acked) if inserted else acked
+    stored = _stored(conn, kiosk.kiosk_id, seqs)
+    for ev in events:
+        if ev["seq"] in stored and stored[ev["seq"]] != ev["event_id"]:
+            # A seq reused for another event (a kiosk restored from an old backup): refused loudly,
+            # never silently dropped.
+            raise IngestRefused(409, "seq_conflict", f"seq {ev['seq']} was already stored with another event")
+    new_events = sorted((ev for ev in events if ev["seq"] not in stored), key=lambda e: e["seq"])
+    inserted = bulk.insert_events(conn, [_row(kiosk, ev) for ev in new_events], now)
+    if inserted == len(new_events):
+        materialise.apply(conn, new_events, kiosk.kiosk_id, kiosk.hall_id)
+    if inserted != len(new_events):
+        raise IngestRefused(
+            409, "seq_conflict", "an event id of this batch is already stored under another seq"
+        )
+    new_acked = _contiguous(conn, kiosk.kiosk_id, acked) if new_events else acked
     conn.execute(
         update(models.Kiosk)
         .where(models.Kiosk.kiosk_id == kiosk.kiosk_id)
         .values(acked_seq=new_acked, last_push_at=now)
     )
-    return PushResult(acked_seq=new_acked, stored=len(inserted), duplicates=len(events) - len(inserted))
+    return PushResult(acked_seq=new_acked, stored=len(new_events), duplicates=len(events) - len(new_events))
 
 
-def _check_same(conn: Connection, kiosk_id: str, dupes: list[dict[str, Any]]) -> None:
-    """A duplicate must be the *same* event. A seq reused for another event (a kiosk restored from an old
-    backup) is refused loudly instead of silently dropped."""
-    want = {ev["seq"]: ev["event_id"] for ev in dupes}
-    have: dict[int, str] = {}
-    for chunk in _chunks(sorted(want), 500):
-        for seq, eid in conn.execute(
-            select(models.Event.seq, models.Event.event_id).where(
-                models.Event.kiosk_id == kiosk_id, models.Event.seq.in_(chunk)
-            )
-        ):
-            have[seq] = eid
-    for seq, eid in want.items():
-        if have.get(seq) != eid:
-            other = "" if seq in have else " (its event id is stored under another seq)"
-            raise IngestRefused(
-                409, "seq_conflict", f"seq {seq} was already stored with another event{other}"
-            )
+def ingest_push(
+    conn: Connection, kiosk: KioskRef, body: bytes, now: datetime, max_events: int
+) -> tuple[PushResult, str | None]:
+    """Check and store one push body as received; returns the answer and the kiosk's device time.
+
+    On PostgreSQL the database parses and checks the JSON itself (``pg_ingest``), in the same order and
+    with the same refusals as the portable path; nothing is stored unless every check passes."""
+    if conn.dialect.name != "postgresql":
+        try:
+            events, device_time = parse_batch(body)
+        except Malformed as exc:
+            raise IngestRefused(422, "malformed", str(exc)) from exc
+        if len(events) > max_events:
+            raise IngestRefused(413, "batch_too_large", f"at most {max_events} events per push")
+        return ingest(conn, kiosk, events, now), device_time
+    acked = _lock_kiosk(conn, kiosk.kiosk_id)
+    try:
+        out = pg_ingest.ingest_body(conn, body, kiosk.kiosk_id, kiosk.hall_id, now, max_events)
+    except (DataError, UnicodeDecodeError) as exc:
+        raise IngestRefused(422, "malformed", "not JSON, or a field of the wrong type") from exc
+    if out.body_kind != "object" or out.events == 0 or out.malformed:
+        raise IngestRefused(422, "malformed", "expected {'events': [...]} with complete, valid envelopes")
+    if out.events > max_events:
+        raise IngestRefused(413, "batch_too_large", f"at most {max_events} events per push")
+    if out.wrong_owner:
+        raise IngestRefused(403, "wrong_owner", "events name another kiosk or hall")
+    if out.distinct_seqs != out.events or out.distinct_ids != out.events:
+        raise IngestRefused(400, "duplicate_in_batch", "a seq or event id appears twice in one batch")
+    if out.wrong_hall:
+        raise IngestRefused(403, "wrong_hall", "a snapshot belongs to another hall")
+    if out.conflicts or out.inserted != out.events - out.already_stored:
+        raise IngestRefused(409, "seq_conflict", "a seq or event id was already stored with another event")
+    new_acked = _contiguous(conn, kiosk.kiosk_id, acked) if out.inserted else acked
+    conn.execute(
+        update(models.Kiosk)
+        .where(models.Kiosk.kiosk_id == kiosk.kiosk_id)
+        .values(acked_seq=new_acked, last_push_at=now)
+    )
+    return PushResult(
+        acked_seq=new_acked, stored=out.inserted, duplicates=out.events - out.inserted
+    ), out.device_time
+
+
+def _row(kiosk: KioskRef, ev: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kiosk_id": kiosk.kiosk_id,
+        "seq": ev["seq"],
+        "event_id": ev["event_id"],
+        "hall_id": kiosk.hall_id,
+        "type": ev["type"],
+        "occurred_at": ev["occurred_at"],
+        "business_date": ev["business_date"],
+        "payload": ev["payload"],
+    }
+
+
+def _stored(conn: Connection, kiosk_id: str, seqs: list[int]) -> dict[int, str]:
+    """seq → event id of the batch's seqs already stored (one indexed range scan when seqs are dense)."""
+    lo, hi = min(seqs), max(seqs)
+    stmt = select(models.Event.seq, models.Event.event_id).where(models.Event.kiosk_id == kiosk_id)
+    if hi - lo < 4 * len(seqs):
+        stmt = stmt.where(models.Event.seq.between(lo, hi))
+        wanted = set(seqs)
+        return {s: e for s, e in conn.execute(stmt) if s in wanted}
+    found: dict[int, str] = {}
+    for chunk in _chunks(sorted(seqs), 500):
+        found.update({s: e for s, e in conn.execute(stmt.where(models.Event.seq.in_(chunk)))})
+    return found
 
 
 def _chunks(items: list[int], n: int) -> list[list[int]]:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
-from sync.centre import models
+from sync.centre import bulk
 
 SNAPSHOT_KEYS = ("ticket", "handling", "rating")
 
@@ -125,13 +125,17 @@ def collect(
     return out
 
 
-_TABLES: dict[str, tuple[Any, tuple[str, ...]]] = {
-    "ticket": (models.Ticket.__table__, ("hall_id", "id")),
-    "handling": (models.Handling.__table__, ("hall_id", "id")),
-    "rating": (models.Rating.__table__, ("hall_id", "id")),
-    "followup": (models.Followup.__table__, ("hall_id", "id")),
-    "window": (models.WindowState.__table__, ("hall_id", "number")),
-    "day_close": (models.DayClose.__table__, ("hall_id", "business_date")),
+_TABLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "ticket": ("tickets", ("hall_id", "id"), ("business_date", "src_seq", "data")),
+    "handling": ("handlings", ("hall_id", "id"), ("business_date", "src_seq", "data")),
+    "rating": ("ratings", ("hall_id", "id"), ("business_date", "src_seq", "data")),
+    "followup": (
+        "followups",
+        ("hall_id", "id"),
+        ("business_date", "src_seq", "data", "kind", "status", "due_date"),
+    ),
+    "window": ("windows", ("hall_id", "number"), ("status", "src_seq")),
+    "day_close": ("day_closes", ("hall_id", "business_date"), ("closed_at", "src_seq", "data")),
 }
 
 
@@ -140,18 +144,11 @@ def apply(conn: Connection, events: Sequence[Mapping[str, Any]], kiosk_id: str, 
     if not events:
         return
     groups = collect(events, kiosk_id, hall_id)
-    for kind, (table, keys) in _TABLES.items():
-        rows = groups[kind]
-        if not rows:
-            continue
-        stmt = _insert(conn, table)
-        cols = [c for c in rows[0] if c not in keys]
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={c: stmt.excluded[c] for c in cols},
-            where=table.c.src_seq < stmt.excluded.src_seq,
-        )
-        conn.execute(stmt, rows)
-    if groups["ignored_press"]:
-        table = models.IgnoredPress.__table__
-        conn.execute(_insert(conn, table).on_conflict_do_nothing(), groups["ignored_press"])
+    for kind, (table, keys, cols) in _TABLES.items():
+        bulk.upsert(conn, table, keys, cols, groups[kind])
+    bulk.insert_ignore(
+        conn,
+        "ignored_presses",
+        ("kiosk_id", "src_seq", "hall_id", "business_date", "data"),
+        groups["ignored_press"],
+    )

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -35,7 +36,8 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-Json = JSON()
+# JSONB on PostgreSQL: ingest extracts the snapshots inside the database (see bulk.py)
+Json = JSON().with_variant(JSONB(), "postgresql")
 Stamp = DateTime(timezone=True)
 
 
@@ -83,15 +85,12 @@ class Nonce(Base):
 
 
 class Event(Base):
+    """The kiosk's outbox as received. (kiosk, seq) is the key, (kiosk, event id) is unique too."""
+
     __tablename__ = "events"
-    __table_args__ = (
-        UniqueConstraint("kiosk_id", "seq"),
-        UniqueConstraint("kiosk_id", "event_id"),
-        Index("ix_events_hall_date", "hall_id", "business_date"),
-    )
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    kiosk_id: Mapped[str] = mapped_column(String(64))
-    seq: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (UniqueConstraint("kiosk_id", "event_id"),)
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     event_id: Mapped[str] = mapped_column(String(64))
     hall_id: Mapped[str] = mapped_column(String(64))
     type: Mapped[str] = mapped_column(String(40))

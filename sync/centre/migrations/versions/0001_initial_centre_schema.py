@@ -2,12 +2,12 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 22:20:35.764085
+Create Date: 2026-11-26
 """
 
 from alembic import op
 import sqlalchemy as sa
-
+from sqlalchemy.dialects import postgresql
 
 revision = '0001'
 down_revision = None
@@ -21,7 +21,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('hall_id', sa.String(length=64), nullable=True),
     sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('body', sa.JSON(), nullable=False),
+    sa.Column('body', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('published_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('version', name=op.f('pk_config_docs'))
     )
@@ -33,27 +33,22 @@ def upgrade() -> None:
     sa.Column('business_date', sa.String(length=10), nullable=False),
     sa.Column('closed_at', sa.String(length=40), nullable=False),
     sa.Column('src_seq', sa.BigInteger(), nullable=False),
-    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.PrimaryKeyConstraint('hall_id', 'business_date', name=op.f('pk_day_closes'))
     )
     op.create_table('events',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('kiosk_id', sa.String(length=64), nullable=False),
-    sa.Column('seq', sa.BigInteger(), nullable=False),
+    sa.Column('seq', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('event_id', sa.String(length=64), nullable=False),
     sa.Column('hall_id', sa.String(length=64), nullable=False),
     sa.Column('type', sa.String(length=40), nullable=False),
     sa.Column('occurred_at', sa.String(length=40), nullable=False),
     sa.Column('business_date', sa.String(length=10), nullable=False),
-    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_events')),
-    sa.UniqueConstraint('kiosk_id', 'event_id', name=op.f('uq_events_kiosk_id_event_id')),
-    sa.UniqueConstraint('kiosk_id', 'seq', name=op.f('uq_events_kiosk_id_seq'))
+    sa.PrimaryKeyConstraint('kiosk_id', 'seq', name=op.f('pk_events')),
+    sa.UniqueConstraint('kiosk_id', 'event_id', name=op.f('uq_events_kiosk_id_event_id'))
     )
-    with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.create_index('ix_events_hall_date', ['hall_id', 'business_date'], unique=False)
-
     op.create_table('followup_results',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('hall_id', sa.String(length=64), nullable=False),
@@ -76,7 +71,7 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('business_date', sa.String(length=10), nullable=False),
     sa.Column('src_seq', sa.BigInteger(), nullable=False),
-    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.PrimaryKeyConstraint('hall_id', 'id', name=op.f('pk_followups'))
     )
     with op.batch_alter_table('followups', schema=None) as batch_op:
@@ -88,7 +83,7 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('business_date', sa.String(length=10), nullable=False),
     sa.Column('src_seq', sa.BigInteger(), nullable=False),
-    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.PrimaryKeyConstraint('hall_id', 'id', name=op.f('pk_handlings'))
     )
     with op.batch_alter_table('handlings', schema=None) as batch_op:
@@ -99,7 +94,7 @@ def upgrade() -> None:
     sa.Column('src_seq', sa.BigInteger(), nullable=False),
     sa.Column('hall_id', sa.String(length=64), nullable=False),
     sa.Column('business_date', sa.String(length=10), nullable=False),
-    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.PrimaryKeyConstraint('kiosk_id', 'src_seq', name=op.f('pk_ignored_presses'))
     )
     with op.batch_alter_table('ignored_presses', schema=None) as batch_op:
@@ -135,7 +130,7 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('business_date', sa.String(length=10), nullable=False),
     sa.Column('src_seq', sa.BigInteger(), nullable=False),
-    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.PrimaryKeyConstraint('hall_id', 'id', name=op.f('pk_ratings'))
     )
     with op.batch_alter_table('ratings', schema=None) as batch_op:
@@ -146,7 +141,7 @@ def upgrade() -> None:
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('business_date', sa.String(length=10), nullable=False),
     sa.Column('src_seq', sa.BigInteger(), nullable=False),
-    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.PrimaryKeyConstraint('hall_id', 'id', name=op.f('pk_tickets'))
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
@@ -230,9 +225,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_followup_results_hall_fu')
 
     op.drop_table('followup_results')
-    with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.drop_index('ix_events_hall_date')
-
     op.drop_table('events')
     op.drop_table('day_closes')
     with op.batch_alter_table('config_docs', schema=None) as batch_op:
