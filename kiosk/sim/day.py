@@ -47,6 +47,10 @@ SYNC_EVERY_SIM_MINUTES = 10.0
 """Sync's interval is real time; the sim sets it so that the kiosk pushes every ten simulated minutes."""
 
 
+class ClosedDay(Exception):
+    """The requested date is not a day the hall opens."""
+
+
 @dataclass
 class SimOptions:
     config: Path
@@ -118,6 +122,9 @@ def run_day(opts: SimOptions) -> DayResult:
     t_start = time.monotonic()
     base = load_config(opts.config)
     day = opts.day or default_day(base)
+    cal = WorkCalendar(base.calendar.extra_holidays, base.calendar.extra_workdays)
+    if not (base.open_on_non_working_days or cal.is_workday(day)):
+        raise ClosedDay(f"{day} is not a working day for {base.name}: the hall is closed")
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = Path(opts.data_dir).resolve() / "simulate-day" / f"{day}-seed{opts.seed}-{stamp}"
     kiosk_dir = run_dir / "kiosk"
@@ -140,61 +147,69 @@ def run_day(opts: SimOptions) -> DayResult:
     last_call = opening_instant(config, day, hours * 3600)
     plan = plan_faults(config, day, hours)
 
-    centre.start()
-    centre.enrol(kiosk_id, config.hall_id, config.name, SyncSettings.model_validate(config.sync.model_dump()))
-    origin = first_open - dt.timedelta(minutes=5)
-    clock = SharedClock(origin, time.time() + 4.0, opts.speed)
-    kiosk = KioskProcess(
-        [
-            "--config", str(run_dir / "hall.yaml"), "--data-dir", str(kiosk_dir),
-            "--clock-origin", origin.isoformat(), "--clock-wall-t0", repr(clock.wall_t0),
-            "--speed", repr(opts.speed),
-        ],
-        run_dir / "kiosk.log",
-    )  # fmt: skip
-    kiosk.start()
-    hall = Hall(config, clock, kiosk, opts.speed)
-    rng = random.Random(opts.seed)
-    people = arrivals(config, first_open, last_call - dt.timedelta(minutes=10), opts.seed, opts.volume)
-    residents = Residents(hall, people)
-    residents.schedule()
-    power_cut = Arrival(plan.kiosk_kill, people[0].service_code, None, f"sim-{opts.seed}-power-cut", False)
-    hall.pending_tap = {k: v for k, v in residents.request(power_cut).items() if k != "op"}
-
-    def restart() -> None:
+    kiosk: KioskProcess | None = None
+    try:
+        centre.start()
+        centre.enrol(
+            kiosk_id, config.hall_id, config.name, SyncSettings.model_validate(config.sync.model_dump())
+        )
+        origin = first_open - dt.timedelta(minutes=5)
+        clock = SharedClock(origin, time.time() + 4.0, opts.speed)
+        kiosk = KioskProcess(
+            [
+                "--config", str(run_dir / "hall.yaml"), "--data-dir", str(kiosk_dir),
+                "--clock-origin", origin.isoformat(), "--clock-wall-t0", repr(clock.wall_t0),
+                "--speed", repr(opts.speed),
+            ],
+            run_dir / "kiosk.log",
+        )  # fmt: skip
         kiosk.start()
-        hall.kiosk_up = True
-        hall.note("取号机重新启动，在同一数据目录上继续")
-        reply = hall.call(residents.request(power_cut))
-        if reply is not None:
-            residents.record(power_cut, reply)
-            faults.observed["in_flight_tap_after_restart"] = {
-                k: reply.get(k) for k in ("number", "created", "error")
-            }
+        hall = Hall(config, clock, kiosk, opts.speed)
+        rng = random.Random(opts.seed)
+        people = arrivals(config, first_open, last_call - dt.timedelta(minutes=10), opts.seed, opts.volume)
+        residents = Residents(hall, people)
+        residents.schedule()
+        power_cut = Arrival(
+            plan.kiosk_kill, people[0].service_code, None, f"sim-{opts.seed}-power-cut", False
+        )
+        hall.pending_tap = {k: v for k, v in residents.request(power_cut).items() if k != "op"}
 
-    faults = FaultRunner(hall, plan, centre, restart)
-    faults.schedule()
-    staff = []
-    for w in config.windows:
-        if w.keypad is None:
-            continue
-        clerk = WindowStaff(hall, w, random.Random(rng.random()), last_call + CALL_GRACE)
-        staff.append(clerk)
-        clerk.begin()
-    staff[-1].pause_at = plan.pause_window
-    hall.note("取号机开机，街道中心已登记本机")
-    hall.at(first_open, hall.note, "开门")
-    close_at = last_call + dt.timedelta(minutes=30)
-    hall.run_until(close_at)
+        def restart() -> None:
+            kiosk.start()
+            hall.kiosk_up = True
+            hall.note("取号机重新启动，在同一数据目录上继续")
+            reply = hall.call(residents.request(power_cut))
+            if reply is not None:
+                residents.record(power_cut, reply)
+                faults.observed["in_flight_tap_after_restart"] = {
+                    k: reply.get(k) for k in ("number", "created", "error")
+                }
 
-    # ---- nightly close and the last sync -----------------------------------------------------------------
-    removed = hall.call({"op": "close_day"}) or {}
-    hall.note(f"日结：清除未办理的号 {removed.get('removed')} 个；夜间同步")
-    hall.call({"op": "sync_now"})
-    synced = wait_for(lambda: (hall.status() or {}).get("backlog") == 0, timeout=120, interval=0.5)
-    final = hall.status() or {}
-    kiosk.quit()
-    centre.stop()
+        faults = FaultRunner(hall, plan, centre, restart)
+        faults.schedule()
+        staff = []
+        for w in config.windows:
+            if w.keypad is None:
+                continue
+            clerk = WindowStaff(hall, w, random.Random(rng.random()), last_call + CALL_GRACE)
+            staff.append(clerk)
+            clerk.begin()
+        staff[-1].pause_at = plan.pause_window
+        hall.note("取号机开机，街道中心已登记本机")
+        hall.at(first_open, hall.note, "开门")
+        close_at = last_call + dt.timedelta(minutes=30)
+        hall.run_until(close_at)
+
+        # ---- nightly close and the last sync -----------------------------------------------------------------
+        removed = hall.call({"op": "close_day"}) or {}
+        hall.note(f"日结：清除未办理的号 {removed.get('removed')} 个；夜间同步")
+        hall.call({"op": "sync_now"})
+        synced = wait_for(lambda: (hall.status() or {}).get("backlog") == 0, timeout=120, interval=0.5)
+        final = hall.status() or {}
+    finally:
+        if kiosk is not None:
+            kiosk.quit()
+        centre.stop()
     with open(run_dir / "trace.jsonl", "w", encoding="utf-8") as f:
         for row in hall.trace:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -262,7 +277,11 @@ def main_simulate(args: argparse.Namespace) -> int:
         report=Path(args.report) if args.report else None,
         centre_database_url=os.environ.get("SIM_CENTRE_DATABASE_URL"),
     )
-    result = run_day(opts)
+    try:
+        result = run_day(opts)
+    except ClosedDay as exc:
+        print(f"error: {exc}")
+        return 2
     print_report(result)
     if opts.report:
         for path in write_reports(result, opts.report):

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from kiosk.sim.day import DayResult
 
 KIND = {"callback": "回访", "rectification": "整改", "promised": "承诺件办结"}
+STATUS = {"open": "待办", "done": "已办"}
 
 
 def print_report(r: DayResult) -> None:
@@ -86,7 +87,9 @@ def _tables(r: DayResult) -> list[tuple[str, list[str], list[list[str]]]]:
     for d in s.dissatisfied:
         fus = sorted(by_rating.get(d["rating_id"], []), key=lambda f: f["kind"])
         when = local(_dt(d["rated_at"]), tz).strftime("%H:%M") if d["rated_at"] else ""
-        due = "；".join(f"{KIND[f['kind']]} {f['due_date']} 前（{f['status']}）" for f in fus)
+        due = "；".join(
+            f"{KIND[f['kind']]} {f['due_date']} 前（{STATUS.get(f['status'], f['status'])}）" for f in fus
+        )
         bad.append(
             [
                 d["number"],
@@ -98,7 +101,12 @@ def _tables(r: DayResult) -> list[tuple[str, list[str], list[list[str]]]]:
             ]
         )
     prom = [
-        [f["window_number"], names.get(f["service_code"], f["service_code"]), f["due_date"], f["status"]]
+        [
+            f"{f['window_number']}号窗口",
+            names.get(f["service_code"], f["service_code"]),
+            f["due_date"],
+            STATUS.get(f["status"], f["status"]),
+        ]
         for f in sorted(promised, key=lambda f: (f["due_date"], f["id"]))
     ]
     head = ["", *COLUMNS]

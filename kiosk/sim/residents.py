@@ -25,9 +25,10 @@ class Residents:
         h = self.hall
         reply = h.call(self.request(a))
         if reply is None:  # the kiosk is dark: wait in front of it
-            h.ledger.arrivals_delayed += 1
             h.after(30, self.arrive, a)
             return
+        if (h.now() - a.at).total_seconds() > 60:
+            h.ledger.arrivals_delayed += 1  # stood in front of a dark or starting kiosk
         self.record(a, reply)
         if a.double_tap and "id" in reply:
             again = h.call(self.request(a))

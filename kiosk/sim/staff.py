@@ -28,6 +28,9 @@ LATE_RATER = 0.04
 """Of those who rate: press after the 60 s slot has expired (ignored, never counted)."""
 PRESS_TWICE = 0.1
 LEVEL_WEIGHTS = {1: 56, 2: 26, 3: 9, 4: 6, 5: 3}
+LONG_WAIT_LEVEL_WEIGHTS = {1: 34, 2: 30, 3: 18, 4: 12, 5: 6}
+"""After waiting more than LONG_WAIT, residents are less pleased (the figures should show it)."""
+LONG_WAIT = dt.timedelta(hours=1)
 CALL_GRACE = dt.timedelta(minutes=20)
 """Clerks keep calling this long after a session ends, to serve those still waiting."""
 
@@ -203,7 +206,10 @@ class WindowStaff:
         rng = self.rng
         if rng.random() >= RATES:
             return
-        level = rng.choices(list(self.level_keys), [LEVEL_WEIGHTS[lv] for lv in self.level_keys])[0]
+        issued = self.hall.ledger.issued.get(ticket_id, {}).get("at")
+        waited = self.hall.now() - dt.datetime.fromisoformat(issued) if issued else dt.timedelta(0)
+        table = LONG_WAIT_LEVEL_WEIGHTS if waited > LONG_WAIT else LEVEL_WEIGHTS
+        level = rng.choices(list(self.level_keys), [table[lv] for lv in self.level_keys])[0]
         late = rng.random() < LATE_RATER
         delay = rng.uniform(65, 100) if late else rng.uniform(3, 35)
         self.hall.after(delay, self.press, ticket_id, level, "late" if late else "first")
