@@ -6,13 +6,15 @@ Read-only pages without their own login: publish them only behind the reverse pr
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, func, select
 
+from sync.centre import models
 from sync.centre.csv_export import followups_csv, night_csv
 from sync.centre.figures import SHANGHAI, StreetNight, street_night
 from sync.centre.summary_html import render_hall, render_street
@@ -37,10 +39,33 @@ def _csv(text: str, name: str) -> Response:
     )
 
 
+def _fingerprint(conn: Connection) -> tuple[object, ...]:
+    """Changes whenever anything the pages show can have changed: a push, a kiosk, a follow-up result."""
+    kiosks = conn.execute(
+        select(func.count(), func.sum(models.Kiosk.acked_seq), func.max(models.Kiosk.last_push_at))
+    ).one()
+    results = conn.execute(select(func.count(), func.max(models.FollowupResult.id))).one()
+    return (*kiosks, *results)
+
+
 def register(api: FastAPI, engine: Engine) -> None:
+    # A night of 200 halls takes a while to compute; staff open the page many times, so the last result
+    # per (night, as-of date) is kept until the data changes.
+    cache: dict[tuple[dt.date, dt.date], tuple[tuple[object, ...], StreetNight]] = {}
+    lock = threading.Lock()
+
     def night(day: dt.date) -> StreetNight:
-        with engine.connect() as conn:
-            return street_night(conn, day)
+        as_of = max(day, dt.datetime.now(SHANGHAI).date())
+        with lock, engine.connect() as conn:
+            fp = _fingerprint(conn)
+            hit = cache.get((day, as_of))
+            if hit is not None and hit[0] == fp:
+                return hit[1]
+            n = street_night(conn, day, as_of=as_of)
+            if len(cache) > 16:
+                cache.clear()
+            cache[(day, as_of)] = (fp, n)
+            return n
 
     @api.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
