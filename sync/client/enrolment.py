@@ -33,3 +33,39 @@ def enrol_kiosk(
         )
     key.save(settings.key_file)
     return key
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m sync.client.enrolment --centre-url … --kiosk … --hall … --token …`` on the kiosk."""
+    import argparse
+    from pathlib import Path
+
+    p = argparse.ArgumentParser(prog="python -m sync.client.enrolment", description=main.__doc__)
+    p.add_argument("--centre-url", required=True)
+    p.add_argument("--kiosk", required=True)
+    p.add_argument("--hall", required=True)
+    p.add_argument("--token", required=True, help="the one-time token printed by street-centre enrol")
+    p.add_argument("--key-file", default="var/sync-key.json")
+    p.add_argument("--ca-bundle", help="PEM of the CA that signed the centre's certificate")
+    args = p.parse_args(argv)
+    settings = SyncSettings(
+        enabled=True,
+        centre_url=args.centre_url,
+        kiosk_id=args.kiosk,
+        hall_id=args.hall,
+        key_file=Path(args.key_file),
+        ca_bundle=Path(args.ca_bundle) if args.ca_bundle else None,
+    )
+    try:
+        key = enrol_kiosk(settings, args.token)
+    except SyncError as exc:
+        print(f"error: {exc.message}")
+        return 2
+    print(
+        f"enrolled: kiosk {key.kiosk_id}, hall {key.hall_id}, key {key.key_id} saved to {settings.key_file}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
