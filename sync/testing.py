@@ -35,11 +35,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_healthy(url: str, timeout: float = 30) -> None:
+def wait_healthy(url: str, timeout: float = 30, verify: bool | str = True) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if requests.get(url + "/health", timeout=1).status_code == 200:
+            if requests.get(url + "/health", timeout=1, verify=verify).status_code == 200:
                 return
         except requests.RequestException:
             pass
@@ -51,18 +51,22 @@ def wait_healthy(url: str, timeout: float = 30) -> None:
 class ThreadServer:
     """uvicorn serving an ASGI app on 127.0.0.1 in a background thread."""
 
-    def __init__(self, app: Any, port: int | None = None) -> None:
+    def __init__(self, app: Any, port: int | None = None, **tls: Any) -> None:
+        """``tls``: uvicorn's ``ssl_certfile`` and ``ssl_keyfile`` to serve HTTPS, plus ``ca`` to check it."""
         import uvicorn
 
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        self.ca = tls.pop("ca", True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off", **tls
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="centre-test-server", daemon=True)
 
     def __enter__(self) -> ThreadServer:
         self.thread.start()
-        wait_healthy(self.url)
+        wait_healthy(self.url, verify=self.ca)
         return self
 
     def __exit__(self, *exc: object) -> None:

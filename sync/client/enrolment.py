@@ -19,7 +19,12 @@ def enrol_kiosk(
             settings.base_url + "/v1/enrol",
             json={"kiosk_id": settings.kiosk_id, "token": token.strip()},
             timeout=(settings.connect_timeout, settings.timeout),
+            verify=session.verify,  # not REQUESTS_CA_BUNDLE from the environment
         )
+    except requests.exceptions.SSLError as exc:
+        raise SyncError(
+            "tls", f"TLS check of the centre failed (CA bundle?): {exc}", retryable=False
+        ) from exc
     except requests.RequestException as exc:
         raise SyncError("unreachable", f"cannot reach the centre: {exc}") from exc
     if resp.status_code != 200:

@@ -106,6 +106,8 @@ class SignedClient:
                 data=raw,
                 headers=headers,
                 timeout=(self.settings.connect_timeout, self.settings.timeout),
+                # explicit: requests lets REQUESTS_CA_BUNDLE in the environment override session.verify
+                verify=self.session.verify,
             )
         except requests.exceptions.SSLError as exc:
             raise SyncError("tls", f"TLS check of the centre failed (CA bundle?): {exc}") from exc
