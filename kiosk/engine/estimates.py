@@ -25,6 +25,8 @@ def people_ahead(s: Session, ctx: Context, ticket: m.Ticket) -> int:
     from the regular calls made since the last priority call, so the ticket says what happens."""
     from kiosk.engine.calling import _regular_calls_since_priority
 
+    if ticket.status != "waiting":  # called, held or done: nobody is ahead any more
+        return 0
     rows = s.execute(
         select(m.Ticket.id, m.Ticket.priority, m.Ticket.queue_order)
         .where(

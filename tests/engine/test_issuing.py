@@ -219,3 +219,13 @@ def test_issue_from_another_thread_via_submit(engine: QueueEngine) -> None:
 def test_kiosk_clock_fixture_is_a_working_morning(engine: QueueEngine, clock: ManualClock) -> None:
     assert engine.ctx.today().isoformat() == "2026-11-26"
     assert engine.issuing_state().open
+
+
+def test_a_ticket_no_longer_waiting_has_nobody_ahead(engine: QueueEngine, clock: ManualClock) -> None:
+    engine.issue("pension_enrol", priority="elderly")
+    engine.issue("pension_enrol")
+    r2 = engine.issue("pension_enrol", request_id="tap")
+    assert r2.people_ahead == 1  # A002 is called first, then A003 (the priority waits for two regulars)
+    engine.call_specific(1, "A003")
+    again = engine.issue("pension_enrol", request_id="tap")  # a late second tap reprints the ticket
+    assert not again.created and again.people_ahead == 0 and again.wait_max_minutes == 5

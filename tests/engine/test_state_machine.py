@@ -204,7 +204,7 @@ class HallMachine(RuleBasedStateMachine):
     @rule()
     def expire(self) -> None:
         self.engine.expire_rating_slots()
-        now = self.clock.now().isoformat(sep=" ").replace("+00:00", "")
+        now = self.clock.now().strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLite's stored form, UTC
         assert self.sql("SELECT count(*) FROM ratings WHERE status = 'open' AND expires_at <= ?", now) == [
             (0,)
         ]
