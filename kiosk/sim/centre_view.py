@@ -1,32 +1,57 @@
-"""Reading the street centre's side after the run: its summary for the hall and day, and its rows.
+"""Reading the street centre's side after the run: its published pages, its summary, and its rows.
 
-The summary comes from the centre's own code (`sync.centre.figures.hall_summary`, which hands the rows
-the centre materialised to the kiosk's `compute_summary`). Until that module is in a checkout, the same
-two calls are made here.
+The pages are fetched over HTTP from the running centre (the hall's nightly page and the night's CSV).
+The summary comes from the centre's own code, `sync.centre.figures.hall_summary`, which hands the rows
+the centre materialised to the kiosk's `compute_summary`.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from typing import Any
 
+import requests
 from sqlalchemy import Engine, select
 
-from kiosk.engine.summary import DayRecords, DaySummary, compute_summary
+from kiosk.engine.summary import DaySummary
 from sync.centre import models
+from sync.centre.csv_export import FIELDS
+from sync.centre.figures import hall_summary
 
 
 def centre_summary(engine: Engine, hall_id: str, day: dt.date) -> DaySummary:
     with engine.connect() as conn:
-        try:
-            from sync.centre.figures import hall_summary
-        except ImportError:
-            snaps = centre_rows(engine, hall_id, day)
-            records = DayRecords.from_snapshots(
-                snaps["tickets"], snaps["handlings"], snaps["ratings"], snaps["followups"], snaps["ignored"]
-            )
-            return compute_summary(records, hall_id, day, as_of=day)
         return hall_summary(conn, hall_id, day, as_of=day)
+
+
+def fetch_pages(base_url: str, day: dt.date, hall_id: str) -> dict[str, str]:
+    """What staff at the street centre open: the hall's page and the night's CSV (empty on failure)."""
+    out: dict[str, str] = {}
+    for name, path in (("html", f"/summary/{day}/hall/{hall_id}"), ("csv", f"/summary/{day}.csv")):
+        try:
+            resp = requests.get(base_url + path, timeout=60)
+        except requests.RequestException:
+            continue
+        if resp.status_code == 200:
+            resp.encoding = "utf-8"
+            out[name] = resp.text
+    return out
+
+
+def csv_figures(text: str, hall_id: str) -> dict[str, dict[str, str]]:
+    """The published CSV's rows for one hall, keyed hall / w<n> / s<code>, values as printed."""
+    rows: dict[str, dict[str, str]] = {}
+    for row in csv.DictReader(io.StringIO(text.lstrip("\ufeff"))):
+        if row["hall_id"] != hall_id:
+            continue
+        key = {"hall": "hall", "window": f"w{row['window']}", "service": f"s{row['service_code']}"}.get(
+            row["level"]
+        )
+        if key:
+            rows[key] = {k: v for k, v in row.items() if k in FIELDS}
+    return rows
 
 
 def centre_rows(engine: Engine, hall_id: str, day: dt.date) -> dict[str, list[dict[str, Any]]]:

@@ -102,8 +102,27 @@ def _kiosk_rows(engine: QueueEngine, day: dt.date) -> dict[str, list[Any]]:
     return engine.db.read(q)
 
 
+def _published_diff(kiosk: dict[str, Any], published: dict[str, dict[str, str]]) -> list[str]:
+    want: dict[str, dict[str, Any]] = {"hall": kiosk["hall"]}
+    want.update({f"w{n}": f for n, f in kiosk["windows"].items()})
+    want.update({f"s{c}": f for c, f in kiosk["services"].items()})
+    out = [] if set(want) == set(published) else [f"rows {sorted(set(want) ^ set(published))}"]
+    for key, figs in want.items():
+        for name, shown in published.get(key, {}).items():
+            value = figs.get(name)
+            if ("" if value is None else str(value)) != shown:
+                out.append(f"{key}.{name}: kiosk {value!r}, published {shown!r}")
+    return out
+
+
 def run_checks(
-    config: HallConfig, engine: QueueEngine, centre: Engine, kiosk_id: str, day: dt.date, ledger: Ledger
+    config: HallConfig,
+    engine: QueueEngine,
+    centre: Engine,
+    kiosk_id: str,
+    day: dt.date,
+    ledger: Ledger,
+    pages: dict[str, str],
 ) -> Outcome:
     out = Outcome()
     hall_id = config.hall_id
@@ -115,6 +134,12 @@ def run_checks(
     out.centre_figures = _norm(cv.centre_summary(centre, hall_id, day).figures_dict())
     diff = _diff(out.kiosk_figures, out.centre_figures)
     out.add("centre summary equals the kiosk's 日结", not diff, "; ".join(diff[:8]) or "identical")
+    published = _published_diff(out.kiosk_figures, cv.csv_figures(pages.get("csv", ""), hall_id))
+    out.add(
+        "the centre's published night (CSV over HTTP) shows the kiosk's figures",
+        "csv" in pages and "html" in pages and not published,
+        "; ".join(published[:5]) or "hall, window and service rows identical",
+    )
     out.add(
         "day closed at the kiosk and known closed at the centre",
         k["closed"][0] is not None and cv.centre_day_closed(centre, hall_id, day),

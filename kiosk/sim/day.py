@@ -26,6 +26,7 @@ from kiosk.engine.clock import ManualClock, local, utc_from_local
 from kiosk.engine.engine import QueueEngine
 from kiosk.engine.workdays import WorkCalendar
 from kiosk.sim.arrivals import Arrival, arrivals
+from kiosk.sim.centre_view import fetch_pages
 from kiosk.sim.checks import Outcome, run_checks
 from kiosk.sim.clock import SharedClock
 from kiosk.sim.faults import FaultPlan, FaultRunner, opening_instant, plan_faults
@@ -206,6 +207,7 @@ def run_day(opts: SimOptions) -> DayResult:
         hall.call({"op": "sync_now"})
         synced = wait_for(lambda: (hall.status() or {}).get("backlog") == 0, timeout=120, interval=0.5)
         final = hall.status() or {}
+        pages = fetch_pages(centre.url, day, config.hall_id)
     finally:
         if kiosk is not None:
             kiosk.quit()
@@ -218,7 +220,7 @@ def run_day(opts: SimOptions) -> DayResult:
     try:
         engine = QueueEngine(config, db, ManualClock(close_at), kiosk_id=kiosk_id)
         centre_engine = make_engine(centre_url, schema)
-        outcome = run_checks(config, engine, centre_engine, kiosk_id, day, hall.ledger)
+        outcome = run_checks(config, engine, centre_engine, kiosk_id, day, hall.ledger, pages)
         outcome.add("sync caught up after the close", synced, f"backlog {final.get('backlog')}")
         _fault_checks(outcome, faults.observed, kiosk, hall)
         from kiosk.sim.centre_view import centre_rows, centre_summary
@@ -231,7 +233,7 @@ def run_day(opts: SimOptions) -> DayResult:
     result = DayResult(
         day, run_dir, outcome, hall.ledger, faults.observed, plan, config, time.monotonic() - t_start, summary
     )
-    result.extra.update(followups=followups, seed=opts.seed, speed=opts.speed, hours=hours)
+    result.extra.update(followups=followups, seed=opts.seed, speed=opts.speed, hours=hours, pages=pages)
     from kiosk.sim.report import result_json
 
     (run_dir / "result.json").write_text(result_json(result), encoding="utf-8")
@@ -257,10 +259,12 @@ def _fault_checks(out: Outcome, seen: dict[str, Any], kiosk: KioskProcess, hall:
         f"in-flight tap after restart: {seen.get('in_flight_tap_after_restart')}",
     )
     during = seen.get("during_outage", {})
+    error = ":".join(str(during.get("sync_error") or "none").split(":")[:2])
     out.add(
         "centre unreachable for a while, the kiosk caught up by itself",
         bool(during.get("sync_error")) or (during.get("backlog") or 0) > 0,
-        f"during the outage: {during}; backlog when it came back: {seen.get('backlog_at_centre_up')}",
+        f"during the outage: sync {during.get('sync_phase')} ({error}), backlog {during.get('backlog')}; "
+        f"backlog when it came back {seen.get('backlog_at_centre_up')}",
     )
 
 

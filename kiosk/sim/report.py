@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -179,9 +180,14 @@ def to_html(r: DayResult) -> str:
 
 
 def write_reports(r: DayResult, path: Path) -> list[Path]:
+    """The centre's own page for the hall (as fetched from it; its links to the street's pages are
+    made inert, they only work on the centre), and this run's Markdown twin with the day's events."""
     path.parent.mkdir(parents=True, exist_ok=True)
     md = path.with_suffix(".md")
-    path.write_text(to_html(r), encoding="utf-8")
+    page = r.extra.get("pages", {}).get("html")
+    if page:
+        page = re.sub(r'href="/summary/[^"]*"', 'href="#"', page)
+    path.write_text(page or to_html(r), encoding="utf-8")
     md.write_text(to_markdown(r), encoding="utf-8")
     return [path, md]
 

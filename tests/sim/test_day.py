@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED_CHECKS = [
     "centre summary equals the kiosk's 日结",
+    "the centre's published night (CSV over HTTP) shows the kiosk's figures",
     "day closed at the kiosk and known closed at the centre",
     "every ticket ends served, no-show or removed at close",
     "kiosk tickets are exactly the tickets residents were given",
@@ -89,7 +90,9 @@ def test_shortened_day_with_every_fault(tmp_path: Path, capsys: pytest.CaptureFi
     ):
         assert word in events, events
 
-    # the nightly summary was written, from the centre's figures
+    # the nightly summary was written: the centre's own page for the hall, and the Markdown twin
     html = report.read_text(encoding="utf-8")
-    assert "日结 2026-11-25" in html and "差评" in html
-    assert report.with_suffix(".md").exists()
+    assert "柏杨街道双阳社区便民服务中心" in html and "2026-11-25" in html
+    assert 'href="/summary/' not in html
+    md = report.with_suffix(".md").read_text(encoding="utf-8")
+    assert "日结 2026-11-25" in md and "核对" in md
