@@ -52,9 +52,7 @@ def test_print_failures_and_outbox_backlog(engine: QueueEngine, db: Database) ->
     engine.record_print_result(b.id, "printed")
     assert engine.print_failures() == [(a.id, "A001", "缺纸")]
     assert engine.outbox_backlog() == 4
-    db.run(
-        lambda s: s.merge(__import__("kiosk.db.models", fromlist=["SyncState"]).SyncState(id=1, acked_seq=3))
-    )
+    db.run(lambda s: s.merge(m.SyncState(id=1, acked_seq=3)))
     assert engine.outbox_backlog() == 1
 
 
