@@ -201,6 +201,34 @@ class HallMachine(RuleBasedStateMachine):
     def advance(self, seconds: int) -> None:
         self.clock.advance(seconds)
 
+    @rule(now=st.integers(0, 3))
+    def close_today(self, now: int) -> None:
+        if now:  # rarer than the window work: a closed day refuses most operations
+            return
+        self.attempt(lambda: self.engine.close_day())
+        if self.sql(
+            "SELECT count(*) FROM day_closes WHERE business_date = ?", self.engine.ctx.today().isoformat()
+        ):
+            assert self.sql("SELECT count(*) FROM tickets WHERE status IN ('waiting', 'called', 'held')") == [
+                (0,)
+            ]
+
+    @rule(close_first=st.booleans(), now=st.integers(0, 2))
+    def next_morning(self, close_first: bool, now: int) -> None:
+        """The kiosk is switched off at night (maybe without 日结) and on again at 09:05 next working day."""
+        if now:
+            return
+        if close_first:
+            self.attempt(lambda: self.engine.close_day())
+        day = self.engine.ctx.today()
+        self.clock.set(
+            self.engine.ctx.at_local(self.engine.ctx.calendar.add_working_days(day, 1), dt.time(9, 5))
+        )
+        closed = self.engine.close_stale_days()
+        assert all(d < self.engine.ctx.today() for d in closed)
+        assert self.sql("SELECT count(*) FROM window_states WHERE current_handling_id IS NOT NULL") == [(0,)]
+        self.numbers = []
+
     @rule()
     def expire(self) -> None:
         self.engine.expire_rating_slots()
@@ -240,6 +268,8 @@ class HallMachine(RuleBasedStateMachine):
                 assert outcome == "held" and held_by == window
             elif status == "no_show":
                 assert outcome == "no_show"
+            elif status == "removed":  # by the day's close
+                assert outcome in (None, "removed_at_close", "no_show", "transferred", "held")
             else:
                 raise AssertionError(f"unexpected ticket status {status}")
             if status != "held":
@@ -281,9 +311,20 @@ class HallMachine(RuleBasedStateMachine):
     @invariant()
     def numbers_unique_per_date(self) -> None:
         assert self.sql("SELECT business_date, number FROM tickets GROUP BY 1, 2 HAVING count(*) > 1") == []
-        for prefix, seqs in self.sql("SELECT prefix, group_concat(seq_no) FROM tickets GROUP BY prefix"):
+        for day, prefix, seqs in self.sql(
+            "SELECT business_date, prefix, group_concat(seq_no) FROM tickets GROUP BY 1, 2"
+        ):
             got = sorted(int(x) for x in seqs.split(","))
-            assert got == list(range(1, len(got) + 1)), prefix  # A001, A002 … without holes
+            assert got == list(range(1, len(got) + 1)), (day, prefix)  # A001, A002 … each day, no holes
+        for (day,) in self.sql("SELECT business_date FROM day_closes"):
+            open_ = self.sql(
+                "SELECT count(*) FROM tickets WHERE business_date = ? AND status IN ('waiting', 'called', 'held')",
+                day,
+            )
+            assert open_ == [(0,)]
+            assert self.sql(
+                "SELECT count(*) FROM ratings WHERE business_date = ? AND status = 'open'", day
+            ) == [(0,)]
 
     @invariant()
     def outbox_is_gap_free_and_typed(self) -> None:
@@ -296,7 +337,7 @@ class HallMachine(RuleBasedStateMachine):
                 type_,
                 keys,
             )
-            assert day == "2026-11-26"
+            assert "2026-11-26" <= day <= self.engine.ctx.today().isoformat()
         tickets = self.sql("SELECT count(*) FROM tickets")[0][0]
         assert sum(1 for r in rows if r[1] == "ticket.issued") == tickets
         handlings = self.sql("SELECT count(*) FROM handlings")[0][0]
