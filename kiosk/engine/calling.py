@@ -262,6 +262,7 @@ def hold(s: Session, ctx: Context, window: int) -> None:
     t.held_by_window = window
     s.flush()
     ctx.emit(s, "handling.held", ctx.now(), ticket=ctx.snap_ticket(t), handling=ctx.snap_handling(h))
+    ctx.notify(s, Notice("held", window, t.number, t.id, t.service_code))
 
 
 def transfer(s: Session, ctx: Context, window: int, to_service: str) -> None:
@@ -275,6 +276,8 @@ def transfer(s: Session, ctx: Context, window: int, to_service: str) -> None:
     t.status = "waiting"
     s.flush()
     ctx.emit(s, "ticket.transferred", ctx.now(), ticket=ctx.snap_ticket(t), handling=ctx.snap_handling(h))
+    # The window is free and another service's queue grew: boards and keypad counts must hear of it.
+    ctx.notify(s, Notice("transferred", window, t.number, t.id, t.service_code))
 
 
 def pause(s: Session, ctx: Context, window: int) -> None:

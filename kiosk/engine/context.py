@@ -20,7 +20,9 @@ from kiosk.engine.workdays import WorkCalendar
 class Notice:
     """Told to listeners (keypads, call board, voice) after the change is committed."""
 
-    kind: str  # called | finished | issued | paused | resumed | rating | no_show | closed
+    kind: (
+        str  # called | finished | issued | paused | resumed | rating | no_show | held | transferred | closed
+    )
     window: int | None = None
     number: str | None = None
     ticket_id: str | None = None

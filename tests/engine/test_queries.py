@@ -99,3 +99,22 @@ def test_ticker_expires_slots_on_its_own(engine: QueueEngine, clock: ManualClock
     finally:
         engine.stop()
     assert query(db, "SELECT status FROM ratings") == [("unrated",)]
+
+
+def test_hold_and_transfer_tell_the_listeners(engine: QueueEngine, clock: ManualClock) -> None:
+    """The window is free again after either, and a transfer grows another service's queue."""
+    seen: list[Notice] = []
+    engine.issue("pension_enrol")
+    engine.issue("pension_enrol")
+    engine.subscribe(seen.append)
+    engine.call_next(1)
+    engine.hold(1)
+    clock.advance(1)
+    engine.call_next(1)
+    engine.transfer(1, "social_card")
+    assert [(n.kind, n.window, n.number, n.service_code) for n in seen] == [
+        ("called", 1, "A001", "pension_enrol"),
+        ("held", 1, "A001", "pension_enrol"),
+        ("called", 1, "A002", "pension_enrol"),
+        ("transferred", 1, "A002", "social_card"),
+    ]
