@@ -315,3 +315,21 @@ def test_engine_summary_of_a_simple_day(engine: QueueEngine, clock: ManualClock)
     assert (s.hall.evaluation_rate, s.hall.satisfaction_rate) == (1.0, 0.0)
     assert [d["number"] for d in s.dissatisfied] == ["A001"]
     assert s.followups_open == 2 and s.followups_overdue == 0
+
+
+def test_agreement_when_the_day_is_closed_the_next_morning(sample_config: HallConfig, db: Database) -> None:
+    """The kiosk was switched off without 日结: the stale close happens on the next day."""
+    cfg = variant(sample_config, open_on_non_working_days=True)
+    engine, clock = new_engine(cfg, db, at_local("2026-11-26", "14:00"))
+    busy_day(engine, clock, 7, 150)
+    clock.set(at_local("2026-11-27", "09:01"))
+    assert engine.close_stale_days() == [dt.date(2026, 11, 26)]
+    for (fid,) in query(db, "SELECT id FROM followups")[:3]:
+        engine.record_followup(fid, "已处理")
+    busy_day(engine, clock, 8, 50)
+    events = outbox(db)
+    for day in (dt.date(2026, 11, 26), dt.date(2026, 11, 27)):
+        kiosk = engine.summary(day)
+        centre = compute_summary(records_from_outbox(events, day), cfg.hall_id, day, as_of=engine.ctx.today())
+        assert kiosk.to_dict() == centre.to_dict()
+    assert engine.summary(dt.date(2026, 11, 26)).hall.removed > 0
