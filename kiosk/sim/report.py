@@ -129,17 +129,19 @@ def _dt(text: str) -> Any:
     return dt.datetime.fromisoformat(text)
 
 
-def _intro(r: DayResult) -> str:
+def _intro(r: DayResult, html_name: str | None = None) -> str:
+    page = f"街道中心自己的页面见 [{html_name}]({html_name})。" if html_name else ""
     return (
-        f"{r.config.street} · {r.config.name} · 营业日 {r.day} · 街道公共服务中心收到的数据计算。"
+        f"{r.config.street} · {r.config.name} · 营业日 {r.day}。数字由街道公共服务中心根据收到的数据计算，"
+        f"与取号机日结逐项一致（见文末「核对」）。{page}"
         f"本页由 `kiosk-admin simulate-day`（种子 {r.extra.get('seed')}，加速 {r.extra.get('speed')} 倍）"
-        "模拟一整天生成：居民、窗口人员和故障都是模拟的，取号机、呼叫评价器总线、打印机、同步和街道中心都是真实程序。"
+        "模拟一整天生成：居民、窗口人员和故障是模拟的，取号机、呼叫评价器总线、打印机、同步和街道中心都是真实程序。"
         "时间单位：分钟；满意率 = 满意 ÷ 已评；评价率 = 已评 ÷ 办结。"
     )
 
 
-def to_markdown(r: DayResult) -> str:
-    out = [f"# {r.config.name} 日结 {r.day}（夜间汇总示例）", "", _intro(r), ""]
+def to_markdown(r: DayResult, html_name: str | None = None) -> str:
+    out = [f"# {r.config.name} 日结 {r.day}（夜间汇总示例）", "", _intro(r, html_name), ""]
     for title, head, rows in _tables(r):
         out += [f"## {title}", ""]
         if not rows:
@@ -186,9 +188,9 @@ def write_reports(r: DayResult, path: Path) -> list[Path]:
     md = path.with_suffix(".md")
     page = r.extra.get("pages", {}).get("html")
     if page:
-        page = re.sub(r'href="/summary/[^"]*"', 'href="#"', page)
+        page = re.sub(r"href=([\"'])/summary/[^\"']*\1", 'href="#"', page)
     path.write_text(page or to_html(r), encoding="utf-8")
-    md.write_text(to_markdown(r), encoding="utf-8")
+    md.write_text(to_markdown(r, path.name), encoding="utf-8")
     return [path, md]
 
 

@@ -93,6 +93,6 @@ def test_shortened_day_with_every_fault(tmp_path: Path, capsys: pytest.CaptureFi
     # the nightly summary was written: the centre's own page for the hall, and the Markdown twin
     html = report.read_text(encoding="utf-8")
     assert "柏杨街道双阳社区便民服务中心" in html and "2026-11-25" in html
-    assert 'href="/summary/' not in html
+    assert "href='/summary/" not in html and 'href="/summary/' not in html
     md = report.with_suffix(".md").read_text(encoding="utf-8")
     assert "日结 2026-11-25" in md and "核对" in md
