@@ -159,7 +159,7 @@ def main() -> None:
     p.add_argument("--pg-halls", type=int, default=40, help="halls ingested into PostgreSQL (sample)")
     p.add_argument("--sqlite-halls", type=int, default=10, help="halls ingested into SQLite (sample)")
     p.add_argument("--http-halls", type=int, default=4, help="halls pushed end to end over HTTP")
-    p.add_argument("--threads", type=int, default=2, help="kiosks pushing at once into PostgreSQL")
+    p.add_argument("--threads", type=int, default=4, help="kiosks pushing at once into PostgreSQL")
     p.add_argument("--full", action="store_true", help="ingest the whole night into both databases")
     args = p.parse_args()
     if args.full:

@@ -149,12 +149,13 @@ def ingest_push(
         raise IngestRefused(413, "batch_too_large", f"at most {max_events} events per push")
     if out.wrong_owner:
         raise IngestRefused(403, "wrong_owner", "events name another kiosk or hall")
-    if out.distinct_seqs != out.events or out.distinct_ids != out.events:
-        raise IngestRefused(400, "duplicate_in_batch", "a seq or event id appears twice in one batch")
     if out.wrong_hall:
         raise IngestRefused(403, "wrong_hall", "a snapshot belongs to another hall")
     if out.conflicts or out.inserted != out.events - out.already_stored:
-        raise IngestRefused(409, "seq_conflict", "a seq or event id was already stored with another event")
+        # also a seq or event id twice in one batch: ON CONFLICT kept only the first
+        raise IngestRefused(
+            409, "seq_conflict", "a seq or event id is repeated or already stored with another event"
+        )
     new_acked = _contiguous(conn, kiosk.kiosk_id, acked) if out.inserted else acked
     conn.execute(
         update(models.Kiosk)

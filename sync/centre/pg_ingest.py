@@ -53,15 +53,15 @@ WITH doc AS (SELECT %(body)s::jsonb AS j
     + r""" OR EXISTS (
         SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(payload->'followups') = 'array'
                                                 THEN payload->'followups' ELSE '[]'::jsonb END) f
-        WHERE coalesce(f->>'hall_id', %(hall)s) <> %(hall)s)) AS wrong_hall,
-    count(DISTINCT seq) AS seqs, count(DISTINCT event_id) AS ids
+        WHERE coalesce(f->>'hall_id', %(hall)s) <> %(hall)s)) AS wrong_hall
   FROM b
 ), ok AS (
   SELECT n BETWEEN 1 AND %(max)s AND wrong_owner = 0 AND malformed = 0 AND wrong_hall = 0
-         AND seqs = n AND ids = n AS good FROM chk
+         AS good FROM chk
 ), stored AS (
-  SELECT b.seq, e.event_id <> b.event_id AS other FROM b
-  CROSS JOIN LATERAL (SELECT event_id FROM events WHERE kiosk_id = %(kiosk)s AND seq = b.seq) AS e
+  -- a range scan of the batch's own seqs, never the kiosk's whole history
+  SELECT b.seq, e.event_id <> b.event_id AS other FROM b JOIN events e ON e.seq = b.seq
+  WHERE e.kiosk_id = %(kiosk)s AND e.seq BETWEEN (SELECT min(seq) FROM b) AND (SELECT max(seq) FROM b)
 ), ins AS (
   INSERT INTO events (kiosk_id, seq, event_id, hall_id, type, occurred_at, business_date, payload, received_at)
   SELECT %(kiosk)s, seq, event_id, %(hall)s, type, occurred_at, business_date, payload, %(now)s FROM b
@@ -111,7 +111,7 @@ WITH doc AS (SELECT %(body)s::jsonb AS j
   FROM ins WHERE jsonb_typeof(payload->'ignored_press') = 'object'
   ON CONFLICT DO NOTHING
 )
-SELECT chk.n, chk.wrong_owner, chk.malformed, chk.wrong_hall, chk.seqs, chk.ids,
+SELECT chk.n, chk.wrong_owner, chk.malformed, chk.wrong_hall,
   (SELECT count(*) FROM ins), (SELECT count(*) FROM stored), (SELECT count(*) FROM stored WHERE other),
   (SELECT doc.j->>'device_time' FROM doc), jsonb_typeof((SELECT doc.j FROM doc))
 FROM chk"""
@@ -124,8 +124,6 @@ class PgOutcome:
     wrong_owner: int
     malformed: int
     wrong_hall: int
-    distinct_seqs: int
-    distinct_ids: int
     inserted: int
     already_stored: int
     conflicts: int
