@@ -32,9 +32,11 @@ def _as_time(value: object) -> dt.time | None:
         return dt.time(value // 60, value % 60) if 0 <= value < 24 * 60 else None
     if isinstance(value, str):
         try:
-            return dt.time.fromisoformat(value)
+            parsed = dt.time.fromisoformat(value)
         except ValueError:
             return None
+        # A time with a zone is the schema's to report; comparing it with a local one would raise.
+        return parsed if parsed.tzinfo is None else None
     return None
 
 

@@ -30,6 +30,25 @@ class OpeningSession(_Strict):
     end: dt.time
     """When the session ends (HH:MM); issuing stops `issue_cutoff_minutes` earlier."""
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _yaml_base_60(cls, value: object) -> object:
+        # YAML 1.1 reads an unquoted 14:00 as the base-60 integer 840, which pydantic would take as
+        # seconds (00:14:00 UTC). Read it as the HH:MM it was written as, like crossref does.
+        if isinstance(value, int) and not isinstance(value, bool):
+            if 0 <= value < 24 * 60:
+                return dt.time(value // 60, value % 60)
+            raise ValueError('write times as HH:MM, e.g. "09:00"')
+        return value
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local_time(cls, value: dt.time) -> dt.time:
+        # Sessions are wall-clock times in the hall's timezone; an aware time would not compare.
+        if value.tzinfo is not None:
+            raise ValueError("write the local time without a zone, e.g. 09:00 (the hall's timezone applies)")
+        return value
+
 
 class Material(_Strict):
     """One required material in a service guide (办事指南)."""

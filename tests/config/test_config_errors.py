@@ -159,3 +159,30 @@ def test_a_copy_of_the_sample_is_fine(tmp_path: Path) -> None:
     copy = tmp_path / "hall.yaml"
     shutil.copy(SAMPLE, copy)
     assert load_config(copy).name == "柏杨街道双阳社区便民服务中心"
+
+
+def test_unquoted_times_are_read_as_written() -> None:
+    """YAML 1.1 reads an unquoted 14:00 as the integer 840; it must still mean 14:00, not 00:14."""
+    import datetime as dt
+
+    text = SAMPLE.read_text(encoding="utf-8").replace(
+        '{start: "14:00", end: "17:30"}', "{start: 14:00, end: 17:30}"
+    )
+    config = parse_config_text(text, "hall.yaml")
+    assert [(s.start, s.end) for s in config.sessions] == [
+        (dt.time(9, 0), dt.time(12, 0)),
+        (dt.time(14, 0), dt.time(17, 30)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "words"),
+    [("25:30", "HH:MM"), ('"17:30+08:00"', "without a zone"), ('"5pm"', "valid time")],
+)
+def test_bad_session_end(written: str, words: str) -> None:
+    text = SAMPLE.read_text(encoding="utf-8").replace('end: "17:30"', f"end: {written}")
+    with pytest.raises(ConfigError) as info:
+        parse_config_text(text, "hall.yaml")
+    (problem,) = info.value.problems
+    assert (problem.line, problem.field) == (10, "sessions[1].end")
+    assert words in problem.message
