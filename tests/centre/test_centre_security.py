@@ -210,3 +210,6 @@ def test_seq_reused_for_another_event_is_refused(small_centre: RunningCentre, ke
 def test_openapi_is_published(small_centre: RunningCentre) -> None:
     spec = requests.get(small_centre.url + "/openapi.json", timeout=10).json()
     assert {"/v1/events", "/v1/enrol", "/v1/cursor", "/v1/config"} <= set(spec["paths"])
+    body = spec["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert set(body["properties"]) == {"events", "device_time"}
+    assert "EventIn" in spec["components"]["schemas"]
