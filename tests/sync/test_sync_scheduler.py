@@ -109,7 +109,7 @@ def test_nightly_rush_gets_429_and_retries(database: tuple[str, str | None], tmp
             dbs.append(db)
             pushers.append(Pusher(KioskOutboxSource(db), SignedClient(s, signing.KioskKey.load(s.key_file))))
         # hold the first kiosk's push inside the centre so the others find it busy
-        c.faults({"action": "delay_before", "seconds": 1.5, "path": "/v1/cursor"})
+        c.faults({"action": "delay_before", "seconds": 3, "path": "/v1/cursor"})
         threads = [threading.Thread(target=p.push_all) for p in pushers]
         threads[0].start()
         wait_for(lambda: c.faults()["used"], "the held request")
