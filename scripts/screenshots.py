@@ -24,40 +24,6 @@ SIZES = ("1920x1080", "1080x1920")
 sys.path.insert(0, str(ROOT))
 
 
-def free_display() -> int:
-    for n in range(90, 190):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            return n
-    raise RuntimeError("no free X display number")
-
-
-def start_xvfb(size: str) -> tuple[subprocess.Popen[bytes], str]:
-    n = free_display()
-    proc = subprocess.Popen(
-        ["Xvfb", f":{n}", "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        if Path(f"/tmp/.X11-unix/X{n}").exists():
-            break
-        time.sleep(0.05)
-    return proc, f":{n}"
-
-
-def kivy_env(display: str, home: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DISPLAY=display,
-        KIVY_NO_ARGS="1",
-        KIVY_NO_CONSOLELOG="1",
-        KIVY_HOME=home,
-        KIVY_WINDOW="sdl2",
-        SDL_AUDIODRIVER=env.get("SDL_AUDIODRIVER", "dummy"),
-    )
-    return env
-
-
 def compress(path: Path) -> None:
     """Palette PNGs: a tenth of the size, text still crisp."""
     from PIL import Image
@@ -70,6 +36,7 @@ def compress(path: Path) -> None:
 
 # ---- child: one app run ---------------------------------------------------------------------------
 def child(size: str, out: Path, variant: str) -> int:
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
     from kiosk.ui.hardening import configure
 
     w, h = (int(x) for x in size.split("x"))
@@ -179,22 +146,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         size, out, variant = args.child
         return child(size, Path(out), variant)
+    from kiosk.ui.automation import VirtualDisplay
+
     if shutil.which("Xvfb") is None:
         sys.exit("Xvfb is missing: apt-get install xvfb")
     failed = 0
     for size in args.size or SIZES:
         out = args.out / size
         out.mkdir(parents=True, exist_ok=True)
-        proc, display = start_xvfb(size)
+        display = VirtualDisplay(size)
         try:
             with tempfile.TemporaryDirectory() as home:
+                env = display.env(home)
+                env.setdefault("SDL_AUDIODRIVER", "dummy")
                 for variant in ("main", "broken"):
                     cmd = [sys.executable, __file__, "--child", size, str(out), variant]
-                    rc = subprocess.run(cmd, env=kivy_env(display, home), timeout=300).returncode
-                    failed |= rc
+                    failed |= subprocess.run(cmd, env=env, timeout=300).returncode
         finally:
-            proc.terminate()
-            proc.wait(10)
+            display.close()
         for png in sorted(out.glob("*.png")):
             if "-tmp" in png.name:
                 png.unlink()

@@ -21,7 +21,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.services import ui_support as fmt
-from kiosk.ui import hardening
+from kiosk.ui import hardening, theme
 from kiosk.ui.bridge import background, on_ui
 from kiosk.ui.screens.call_overlay import CallOverlay
 from kiosk.ui.screens.closed import ClosedScreen
@@ -106,7 +106,7 @@ class KioskApp(App):
         self.overlay = CallOverlay()
         root = KioskRoot()
         root.add_widget(self.sm)
-        root.add_widget(self.overlay)
+        self.overlay.attach_to(root)
         self.sm.current = "out_of_service" if self.runtime is None else "home"
         return root
 
@@ -115,6 +115,7 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         hardening.install(self.stop, windowed=self.windowed)
+        Window.clearcolor = theme.BG  # the background costs no full-screen quad of its own
         Window.bind(on_touch_down=self._poke)
         self.theme.portrait = Window.height > Window.width
         self._tick_clock(0)
@@ -167,7 +168,9 @@ class KioskApp(App):
     def _tick_clock(self, _dt: float) -> None:
         now = self.now_local()
         self.date_text = fmt.date_text(now)
-        self.clock_text = f"{now:%H:%M:%S}"
+        # Minutes only: a label that changes every second would redraw the whole screen every second
+        # (the property does not fire when the text is unchanged).
+        self.clock_text = f"{now:%H:%M}"
 
     def _poke(self, *_args: Any) -> None:
         self._last_touch = time.monotonic()

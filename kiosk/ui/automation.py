@@ -69,6 +69,50 @@ class XTest:
         self.x11.XCloseDisplay(self.d)
 
 
+class VirtualDisplay:
+    """An Xvfb server of an exact size on a free display number (for tests, screenshots, the bench)."""
+
+    def __init__(self, size: str = "1920x1080", first: int = 90):
+        import subprocess
+        from pathlib import Path
+
+        self.size = size
+        self.number = next(
+            n
+            for n in range(first, first + 200)
+            if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists()
+        )
+        self.name = f":{self.number}"
+        self.proc = subprocess.Popen(
+            ["Xvfb", self.name, "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not Path(f"/tmp/.X11-unix/X{self.number}").exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Xvfb {self.name} did not start")
+            time.sleep(0.05)
+
+    def env(self, kivy_home: str, base: dict[str, str] | None = None) -> dict[str, str]:
+        """Environment for a kiosk process on this display, with its own clean Kivy home."""
+        import os
+
+        env = dict(base if base is not None else os.environ)
+        env.update(
+            DISPLAY=self.name,
+            KIVY_NO_ARGS="1",
+            KIVY_NO_CONSOLELOG="1",
+            KIVY_HOME=kivy_home,  # no user config.ini leaks in
+            KIVY_WINDOW="sdl2",
+        )
+        return env
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
 def walk(widget: Any) -> Iterator[Any]:
     yield widget
     for child in list(widget.children):

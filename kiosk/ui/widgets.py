@@ -33,6 +33,12 @@ class KioskButton(Button):
     base_font = NumericProperty(32)
     """Font size at normal scale; 长者模式 multiplies it unless `scale_font` is False."""
     scale_font = BooleanProperty(True)
+    press_feedback = BooleanProperty(True)
+    """False for buttons whose answer is the next screen, shown within a frame or two: a colour
+    change on press would cost a full redraw (tens of ms on a software renderer) right when the
+    action needs the CPU."""
+    held = BooleanProperty(False)
+    """Keep the pressed look after release while the action runs: no redraw competes with it."""
     bg = ColorProperty(theme.PRIMARY)
     bg_down = ColorProperty(theme.PRIMARY_DOWN)
     _last = 0.0
@@ -48,6 +54,14 @@ class KioskButton(Button):
         self._last = now
         KioskButton._last_any = now
         return super().on_touch_down(touch)
+
+    def _do_press(self) -> None:
+        if self.press_feedback:  # otherwise not even `state` changes: the style re-sets the image
+            super()._do_press()
+
+    def _do_release(self, *args):  # type: ignore[no-untyped-def]
+        if self.press_feedback:
+            super()._do_release(*args)
 
 
 class Caption(Label):

@@ -43,11 +43,13 @@ class CallOverlay(FloatLayout):
     def _next(self, *_args: Any) -> None:
         if not self._queue:
             self.showing = False
+            self._detach()
             return
         number, window, recall = self._queue.popleft()
         self.pending = len(self._queue)
         self.number, self.window, self.recall = number, window, recall
         self.showing = True
+        self._attach()
         self.shown_count += 1
         self.history.append((number, window, recall))
         # Hold the overlay at least MIN_SHOW_S; the voice extends it once it knows the clip length.
@@ -62,6 +64,20 @@ class CallOverlay(FloatLayout):
         if self._hide_ev is not None:
             self._hide_ev.cancel()
         self._hide_ev = Clock.schedule_once(self._next, after)
+
+    # Hidden, the overlay leaves the widget tree: a transparent full-screen quad still costs a
+    # full-screen blend every frame on a software renderer.
+    def attach_to(self, parent: Any) -> None:
+        self._host = parent
+
+    def _attach(self) -> None:
+        host = getattr(self, "_host", None)
+        if host is not None and self.parent is None:
+            host.add_widget(self)
+
+    def _detach(self) -> None:
+        if self.parent is not None:
+            self.parent.remove_widget(self)
 
     # While a call is up it owns the screen: a touch must not press a button hidden underneath.
     def on_touch_down(self, touch: Any) -> bool:

@@ -73,7 +73,7 @@ class GuideScreen(Screen):
                 b.bg = theme.ORANGE if b.key == f"guide_{code}" else theme.PRIMARY
 
     def take_number(self) -> None:
-        App.get_running_app().go("ticket", service_code=self.service_code, priority=None, via="guide")
+        App.get_running_app().screen("ticket").begin(self.service_code, None)
 
     def print_notice(self) -> None:
         app = App.get_running_app()

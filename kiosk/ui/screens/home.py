@@ -57,7 +57,7 @@ class HomeScreen(Screen):
         super().__init__(**kwargs)
         self._buttons: dict[str, ServiceButton] = {}
         self._built = False
-        Clock.schedule_interval(self._rotate_ticker, 3.0)
+        Clock.schedule_interval(self._rotate_ticker, 5.0)
 
     def on_pre_enter(self, *_args: Any) -> None:
         if not self._built:
@@ -65,6 +65,11 @@ class HomeScreen(Screen):
 
     def prepare(self, **_params: Any) -> None:
         self.reset_modes()
+
+    def on_leave(self, *_args: Any) -> None:
+        self.reset_modes()
+        for b in self._buttons.values():
+            b.held = False
 
     def reset_modes(self) -> None:
         self.mode = ""
@@ -118,8 +123,10 @@ class HomeScreen(Screen):
             app.go("guide", service_code=button.key)
             return
         priority = self.priority or None
-        self.reset_modes()
-        app.go("ticket", service_code=button.key, priority=priority)
+        if app.screen("ticket").begin(button.key, priority):
+            # Usually the ticket screen is up before this fires; if the printer is slow, show the
+            # press (then, at SHOW_PROGRESS_AFTER_S, the printing progress).
+            Clock.schedule_once(lambda _dt: setattr(button, "held", app.sm.current == "home"), 0.08)
 
     # ---- side buttons -------------------------------------------------------------------------
     def toggle_elder(self) -> None:

@@ -20,6 +20,7 @@ from kiosk.ui.bridge import background, when_done
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
+SHOW_PROGRESS_AFTER_S = 0.25
 BACK_AFTER_S = {"printed": 15, "fault": 60, "error": 20}
 FAULT_ADVICE = (
     "您的号码已经登记，照样有效。请记住上面的号码，或用手机拍下二维码；"
@@ -57,29 +58,59 @@ class TicketScreen(Screen):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self._tick = None
+        self._progress_ev = None
         self._anim: Animation | None = None
         self.request_id = ""
 
-    def prepare(self, service_code: str, priority: str | None = None, **_params: Any) -> None:
+    def prepare(self, service_code: str | None = None, priority: str | None = None, **_params: Any) -> None:
+        """Via `app.go("ticket", service_code=…)`: issue and show the progress at once."""
+        if service_code is not None and not self.busy:
+            self.begin(service_code, priority, show_now=True)
+
+    def begin(self, service_code: str, priority: str | None, *, show_now: bool = False) -> bool:
+        """Issue a ticket. The request goes out before anything on screen changes; the screen
+        switches when the outcome is back (typically in tens of milliseconds), or after
+        `SHOW_PROGRESS_AFTER_S` with the printing progress if the printer is slow. Returns False if
+        an issue is already under way (a second finger, a double tap)."""
+        if self.busy:
+            return False
         app = App.get_running_app()
-        svc = app.config_hall.service(service_code)
         self.request_id = str(uuid.uuid4())  # one per visit: a double tap meets the same ticket
+        self.busy = True
+        self._service_code = service_code
+        fut = app.runtime.issue_ticket(service_code, priority, self.request_id)
+        when_done(fut, self.show_outcome, self._failed)
+        self._reset(app.config_hall.service(service_code).name)
+        if show_now:
+            self._show_progress(0)
+        else:
+            self._progress_ev = Clock.schedule_once(self._show_progress, SHOW_PROGRESS_AFTER_S)
+        return True
+
+    def _reset(self, service_name: str) -> None:
         self.state = "issuing"
         self.number = ""
         self.ticket_id = ""
-        self.service_name = svc.name
+        self.service_name = service_name
         self.priority_label = ""
         self.windows = ""
         self.ahead = ""
         self.wait = ""
         self.message = ""
         self.qr_texture = None
-        self.print_status = "正在取号，请稍候…"
-        self.busy = True
+        self.print_status = "正在出票，请稍候…"
         self._stop_countdown()
-        self._animate_progress()
-        fut = app.runtime.issue_ticket(service_code, priority, self.request_id)
-        when_done(fut, self.show_outcome, self._failed)
+
+    def _show_progress(self, _dt: float) -> None:
+        self._progress_ev = None
+        if self.busy and self.state == "issuing":
+            self._animate_progress()
+            self._enter()
+
+    def _enter(self) -> None:
+        app = App.get_running_app()
+        if app.sm.current != self.name:
+            app.sm.current = self.name
 
     def _animate_progress(self) -> None:
         if self._anim is not None:
@@ -89,6 +120,9 @@ class TicketScreen(Screen):
         self._anim.start(self)
 
     def show_outcome(self, outcome: Any) -> None:
+        if self._progress_ev is not None:
+            self._progress_ev.cancel()
+            self._progress_ev = None
         if self._anim is not None:
             self._anim.cancel(self)
         self.busy = False
@@ -99,6 +133,7 @@ class TicketScreen(Screen):
             self.message = outcome.message or "暂时不能取号，请到窗口咨询工作人员。"
             self.print_status = ""
             self._start_countdown()
+            self._enter()
             return
         self.ticket_id = t.id
         self.number = t.number
@@ -118,6 +153,7 @@ class TicketScreen(Screen):
             self.message = outcome.message or FAULT_ADVICE
             background(qr_rgb, t.id, then=self._show_qr)
         self._start_countdown()
+        self._enter()
 
     def _show_qr(self, qr: tuple[int, int, bytes]) -> None:
         w, h, data = qr
@@ -128,11 +164,15 @@ class TicketScreen(Screen):
         self.qr_texture = tex
 
     def _failed(self, exc: BaseException) -> None:
+        if self._progress_ev is not None:
+            self._progress_ev.cancel()
+            self._progress_ev = None
         self.busy = False
         self.state = "error"
         self.message = "系统暂时不能取号，请到窗口咨询工作人员。"
         self.print_status = ""
         self._start_countdown()
+        self._enter()
 
     # ---- back home after a while ------------------------------------------------------------
     def _start_countdown(self) -> None:
