@@ -170,21 +170,23 @@ def run_day(opts: SimOptions) -> DayResult:
         people = arrivals(config, first_open, last_call - dt.timedelta(minutes=10), opts.seed, opts.volume)
         residents = Residents(hall, people)
         residents.schedule()
+        # The tap in flight at the power cut. The touch screen keeps its request id in memory only, so
+        # after the restart the resident taps again as a new request; if the first tap was committed,
+        # that ticket reached nobody, and its record must say so (print still pending).
         power_cut = Arrival(
             plan.kiosk_kill, people[0].service_code, None, f"sim-{opts.seed}-power-cut", False
         )
+        retap = Arrival(plan.kiosk_kill, power_cut.service_code, None, power_cut.request_id + "-again", False)
         hall.pending_tap = {k: v for k, v in residents.request(power_cut).items() if k != "op"}
 
         def restart() -> None:
             kiosk.start()
             hall.kiosk_up = True
             hall.note("取号机重新启动，在同一数据目录上继续")
-            reply = hall.call(residents.request(power_cut))
+            reply = hall.call(residents.request(retap))
             if reply is not None:
-                residents.record(power_cut, reply)
-                faults.observed["in_flight_tap_after_restart"] = {
-                    k: reply.get(k) for k in ("number", "created", "error")
-                }
+                residents.record(retap, reply)
+                faults.observed["retap_after_restart"] = {k: reply.get(k) for k in ("number", "created")}
 
         faults = FaultRunner(hall, plan, centre, restart)
         faults.schedule()
@@ -256,7 +258,7 @@ def _fault_checks(out: Outcome, seen: dict[str, Any], kiosk: KioskProcess, hall:
     out.add(
         "kiosk killed once and restarted on the same data",
         kiosk.kills == 1 and kiosk.starts == 2,
-        f"in-flight tap after restart: {seen.get('in_flight_tap_after_restart')}",
+        f"the resident whose tap was cut off tapped again and got {seen.get('retap_after_restart')}",
     )
     during = seen.get("during_outage", {})
     error = ":".join(str(during.get("sync_error") or "none").split(":")[:2])

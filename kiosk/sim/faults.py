@@ -143,7 +143,7 @@ class FaultRunner:
         pending = self.hall.pending_tap
         if pending is not None:
             self.hall.kiosk.send({"op": "issue", **pending})
-            time.sleep(0.005)  # the kiosk reads the tap and the power goes while it is being handled
+            time.sleep(0.02)  # the kiosk has read the tap; the power goes while it is being handled
         self.hall.kiosk.kill()
         self.hall.kiosk_up = False
         self.observed["in_flight_tap"] = pending

@@ -109,7 +109,11 @@ class Hall:
                     "at": local(self.now(), self.config.timezone).strftime("%H:%M:%S"),
                     "real_ms": round((time.monotonic() - t0) * 1000),
                     "cmd": {k: v for k, v in cmd.items() if k not in ("request_id",)},
-                    "reply": {k: reply[k] for k in ("error", "operation", "number", "created") if k in reply},
+                    "reply": {
+                        k: reply[k]
+                        for k in ("error", "operation", "number", "created", "outcome")
+                        if k in reply
+                    },
                 }
             )
             return reply

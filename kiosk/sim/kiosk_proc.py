@@ -84,15 +84,43 @@ class KioskChild:
                     return {"error": "no_answer"}
                 self._cond.wait(left)
 
-    def press_rating(self, address: int, key: int) -> dict[str, Any]:
-        sim = self.rt.keypad_sim
-        if sim is None or not self._bus_up():
+    def press_rating(self, address: int, key: int, timeout: float = 5.0) -> dict[str, Any]:
+        """Press a rating key and wait until the kiosk has dealt with it: the bus dropped it as a double
+        press or a resend, or the engine applied or ignored it. Waiting keeps the press in order with
+        what the orchestrator does next (a finish from the staff screen does not go through the bus)."""
+        sim, d = self.rt.keypad_sim, self.rt.dispatcher
+        if sim is None or d is None or not self._bus_up():
             return {"error": "bus_down"}
+        bus = next((b for b in d.buses if address in b.windows), None)
+        if bus is None:
+            return {"error": "unknown_address"}
+        frames, events = bus.counters.frames, bus.counters.events
+        with self._cond:
+            since = len(self._applied)
         try:
             sim.press_rating(address, key)
         except OSError:
             return {"error": "bus_down"}
-        return {"sent": True}
+        deadline = time.monotonic() + timeout
+        while bus.counters.frames == frames:
+            if time.monotonic() > deadline:
+                return {"error": "no_answer"}
+            time.sleep(0.001)
+        if bus.counters.events == events:
+            return {"outcome": "dropped_by_bus"}  # debounced double press, or a resend of the same frame
+        with self._cond:
+            while True:
+                for a in self._applied[since:]:
+                    e = a.event
+                    if e.address == address and e.kind is KeyKind.RATING and e.key_index == key:
+                        out = _applied_json(a)
+                        res = out.get("result") or {}
+                        out["outcome"] = "rated" if res.get("accepted") else f"ignored:{res.get('reason')}"
+                        return out
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return {"error": "no_answer"}
+                self._cond.wait(left)
 
     def _expire_loop(self) -> None:
         while not self._stop.wait(EXPIRY_INTERVAL_S):

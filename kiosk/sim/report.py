@@ -194,6 +194,14 @@ def write_reports(r: DayResult, path: Path) -> list[Path]:
     return [path, md]
 
 
+def _by_kind(presses: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for p in presses:
+        slot = out.setdefault(p["kind"], {})
+        slot[str(p.get("outcome"))] = slot.get(str(p.get("outcome")), 0) + 1
+    return out
+
+
 def result_json(r: DayResult) -> str:
     led = r.ledger
     data = {
@@ -210,6 +218,7 @@ def result_json(r: DayResult) -> str:
         "spacing_delays": led.spacing_delays,
         "staff_retries": led.staff_retries,
         "timeline": led.timeline,
+        "rating_presses_by_kind": _by_kind(led.presses),
         "observed": r.observed,
         "figures": r.outcome.centre_figures,
     }

@@ -50,6 +50,7 @@ class WindowStaff:
         self.outcome: tuple[str, list[str]] | None = None
         self.pause_at: dt.datetime | None = None
         self.paused = False
+        self.nobody = False
         levels = {level: key for key, level in self.config.rating.keypad_keys.items()}
         self.level_keys = {lv: levels[lv] for lv in LEVEL_WEIGHTS if lv in levels}
 
@@ -124,7 +125,9 @@ class WindowStaff:
         self.hall.ledger.calls.append(
             {"window": self.number, "ticket_id": result["ticket_id"], "at": self.hall.now().isoformat()}
         )
-        if self.rng.random() < NO_SHOW_FIRST_CALL:
+        # Nobody holds a ticket committed at the power cut: it is recalled twice and marked a no-show.
+        self.nobody = result["ticket_id"] not in self.hall.ledger.issued
+        if self.nobody or self.rng.random() < NO_SHOW_FIRST_CALL:
             self.hall.after(self.rng.uniform(60, 120), self.recall)
         else:
             self.hall.after(self.rng.uniform(15, 60) + self._duration(), self.serve_end)
@@ -143,7 +146,7 @@ class WindowStaff:
             self._reconcile(f"RECALL refused: {r.error}")
             return
         self.recalls += 1
-        if self.rng.random() < COMES_AFTER_RECALL:
+        if not self.nobody and self.rng.random() < COMES_AFTER_RECALL:
             self.hall.after(self.rng.uniform(30, 90) + self._duration(), self.serve_end)
         elif self.recalls < 2:
             self.hall.after(self.rng.uniform(60, 120), self.recall)
@@ -233,6 +236,7 @@ class WindowStaff:
                 "kind": kind,
                 "at": self.hall.now().isoformat(),
                 "sent": r.error is None,
+                "outcome": (r.data or {}).get("outcome") or r.error,
             }
         )
 

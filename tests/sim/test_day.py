@@ -24,10 +24,12 @@ EXPECTED_CHECKS = [
     "the centre's published night (CSV over HTTP) shows the kiosk's figures",
     "day closed at the kiosk and known closed at the centre",
     "every ticket ends served, no-show or removed at close",
-    "kiosk tickets are exactly the tickets residents were given",
+    "kiosk tickets are the tickets residents were given, or say on their record they never were",
     "staff's finishes and no-shows are what the kiosk recorded",
     "the centre holds every ticket with the kiosk's final status",
     "every rating belongs to a finished service at the right window, with its resident's key",
+    "every rating key press is its resident's rating, an ignored press the kiosk counted, "
+    "or a double press the bus dropped",
     "one rating slot per finished service (一次一评)",
     "the centre holds each kiosk event exactly once, in an unbroken sequence",
     "same number of rows at the kiosk and the centre",
@@ -69,11 +71,12 @@ def test_shortened_day_with_every_fault(tmp_path: Path, capsys: pytest.CaptureFi
     assert result["tickets"] >= 25 and result["finished"] >= 8, printed
     assert result["double_taps"] >= 1
     figures = result["figures"]["hall"]
-    assert figures["issued"] == result["tickets"]
+    # the kiosk may hold one more ticket than residents: the tap committed as the power was cut
+    assert figures["issued"] - result["tickets"] in (0, 1)
     assert figures["finished"] + figures["no_show"] + figures["removed"] == figures["issued"]
     seen = result["observed"]
     assert seen["bus_opens_after"] > seen["bus_opens_before"]
-    assert seen["in_flight_tap_after_restart"]["number"], seen
+    assert seen["retap_after_restart"]["created"], seen
     outage = seen["during_outage"]
     assert outage["sync_error"] or outage["backlog"] > 0, outage
     events = " ".join(text for _, text in result["timeline"])
