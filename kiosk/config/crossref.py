@@ -27,6 +27,11 @@ def _items(data: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
     return [(i, v) for i, v in enumerate(value) if isinstance(v, dict)]
 
 
+def _list(value: object) -> list[Any]:
+    """A YAML list, or nothing: the schema reports a wrong type, these checks just skip it."""
+    return value if isinstance(value, list) else []
+
+
 def _as_time(value: object) -> dt.time | None:
     if isinstance(value, int):  # YAML 1.1 reads 09:00 as sexagesimal 540
         return dt.time(value // 60, value % 60) if 0 <= value < 24 * 60 else None
@@ -53,10 +58,7 @@ def _services(data: dict[str, Any]) -> Iterator[Problem]:
     seen_codes: dict[str, int] = {}
     seen_prefix: dict[str, int] = {}
     served = {
-        code
-        for _, w in _items(data, "windows")
-        for code in (w.get("services") or [])
-        if isinstance(code, str)
+        code for _, w in _items(data, "windows") for code in _list(w.get("services")) if isinstance(code, str)
     }
     for i, s in _items(data, "services"):
         code, prefix = s.get("code"), s.get("prefix")
@@ -93,7 +95,7 @@ def _windows(data: dict[str, Any]) -> Iterator[Problem]:
     codes = [s["code"] for _, s in _items(data, "services") if isinstance(s.get("code"), str)]
     devices = data.get("devices") if isinstance(data.get("devices"), dict) else {}
     assert isinstance(devices, dict)
-    bus_items = [b for b in (devices.get("keypad_buses") or []) if isinstance(b, dict)]
+    bus_items = [b for b in _list(devices.get("keypad_buses")) if isinstance(b, dict)]
     buses = [b.get("name") for b in bus_items]
     for i, b in enumerate(bus_items):
         if b.get("keypads"):
@@ -114,8 +116,8 @@ def _windows(data: dict[str, Any]) -> Iterator[Problem]:
                     f"also windows[{seen_numbers[number]}]",
                 )
             seen_numbers.setdefault(number, i)
-        for j, code in enumerate(w.get("services") or []):
-            if codes and code not in codes:
+        for j, code in enumerate(_list(w.get("services"))):
+            if codes and isinstance(code, str) and code not in codes:
                 yield ("windows", i, "services", j), f"unknown service '{code}'", _hint(code, codes)
         keypad = w.get("keypad")
         if isinstance(keypad, dict):
@@ -126,7 +128,7 @@ def _windows(data: dict[str, Any]) -> Iterator[Problem]:
                     f"unknown keypad bus '{bus}'",
                     _hint(bus, [str(b) for b in buses]),
                 )
-            key = (bus, keypad.get("address"))
+            key = (str(bus), str(keypad.get("address")))
             if key in seen_addr:
                 yield (
                     ("windows", i, "keypad", "address"),
@@ -162,7 +164,7 @@ def _rating(data: dict[str, Any]) -> Iterator[Problem]:
     sat = rating.get("satisfied_levels") or [1, 2, 3]
     dis = rating.get("dissatisfied_levels") or [4, 5]
     if isinstance(sat, list) and isinstance(dis, list):
-        both = sorted(set(sat) & set(dis), key=str)
+        both = sorted({x for x in sat if isinstance(x, int)} & {x for x in dis if isinstance(x, int)})
         if both:
             yield (
                 ("rating", "dissatisfied_levels"),

@@ -186,3 +186,30 @@ def test_bad_session_end(written: str, words: str) -> None:
     (problem,) = info.value.problems
     assert (problem.line, problem.field) == (10, "sessions[1].end")
     assert words in problem.message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        (
+            "keypad: {bus: counter, address: 2}",
+            "keypad: {bus: [counter], address: 2}",
+            "windows[1].keypad.bus",
+        ),
+        (
+            "services: [medical_insurance, pension_enrol, social_card]",
+            "services: 5",
+            "windows[1].services",
+        ),
+        ("satisfied_levels: [1, 2, 3]", "satisfied_levels: [[1], 2, 3]", "rating.satisfied_levels[0]"),
+        ("keypad_buses:\n", "keypad_buses: 7\n", "devices.keypad_buses"),
+    ],
+)
+def test_wrong_types_are_reported_not_crashed_on(old: str, new: str, field: str) -> None:
+    text = SAMPLE.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    if old == "keypad_buses:\n":  # drop the list that followed the key
+        text = text.replace("    - {name: counter, url: simulated, baudrate: 9600, protocol: ff68}\n", "")
+    with pytest.raises(ConfigError) as info:
+        parse_config_text(text.replace(old, new), "hall.yaml")
+    assert field in [p.field for p in info.value.problems]
