@@ -16,7 +16,17 @@ FIELDS = [
     "wait_mean_s", "wait_p90_s", "service_mean_s", "service_p90_s",
     "rated", "satisfied", "dissatisfied", "unrated", "ignored_presses", "evaluation_rate", "satisfaction_rate",
 ]  # fmt: skip
-HEAD = ["business_date", "level", "hall_id", "hall_name", "window", "service_code", "synced", *FIELDS]
+HEAD = [
+    "business_date",
+    "level",
+    "hall_id",
+    "hall_name",
+    "window",
+    "service_code",
+    "synced",
+    *FIELDS,
+    "matches_kiosk",
+]
 
 
 def _row(
@@ -33,7 +43,8 @@ def night_csv(night: StreetNight) -> str:
     w.writerow(_row(night.day, "street", "", "全街道", "", "", "", night.street))
     for h in night.halls:
         synced = "yes" if h.synced else "no"
-        w.writerow(_row(night.day, "hall", h.hall_id, h.hall_name, "", "", synced, h.figures))
+        check = {True: "yes", False: "NO", None: ""}[h.matches_kiosk]
+        w.writerow([*_row(night.day, "hall", h.hall_id, h.hall_name, "", "", synced, h.figures), check])
         for n, f in sorted(h.summary.windows.items()):
             w.writerow(_row(night.day, "window", h.hall_id, h.hall_name, str(n), "", synced, f))
         for code, f in sorted(h.summary.services.items()):

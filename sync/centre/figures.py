@@ -5,6 +5,7 @@ centre materialised, so each hall's figures equal its kiosk's 日结 exactly. Pr
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,6 +128,8 @@ class HallNight:
     """Each dissatisfied rating with its follow-ups (kiosk snapshot + centre results)."""
     overdue_promised: list[FollowupView]
     overdue_followups: list[FollowupView]
+    matches_kiosk: bool | None = None
+    """When the kiosk's 日结 carried its figures: whether the centre's are identical (None: not sent)."""
 
     @property
     def figures(self) -> Figures:
@@ -200,13 +203,24 @@ def _dissatisfied(
     return out
 
 
+def compare_with_kiosk(summary: DaySummary, day_close: Any) -> bool | None:
+    """The kiosk may send its 日结 figures in the day_close snapshot (key ``figures``, the output of
+    ``DaySummary.figures_dict``); then the centre checks that its own are identical."""
+    if not isinstance(day_close, dict) or not isinstance(day_close.get("figures"), dict):
+        return None
+    ours = json.loads(json.dumps(summary.figures_dict()))
+    return bool(ours == day_close["figures"])
+
+
 def street_night(conn: Connection, day: dt.date, as_of: dt.date | None = None) -> StreetNight:
     as_of = as_of or max(day, dt.datetime.now(SHANGHAI).date())
     halls_meta = _halls(conn)
-    closed = {
-        r[0]
+    closed: dict[str, Any] = {
+        r[0]: r[1]
         for r in conn.execute(
-            select(models.DayClose.hall_id).where(models.DayClose.business_date == day.isoformat())
+            select(models.DayClose.hall_id, models.DayClose.data).where(
+                models.DayClose.business_date == day.isoformat()
+            )
         )
     }
     for r in conn.execute(
@@ -227,6 +241,7 @@ def street_night(conn: Connection, day: dt.date, as_of: dt.date | None = None) -
                 summary=summary,
                 hourly=hourly(records),
                 synced=hall_id in closed,
+                matches_kiosk=compare_with_kiosk(summary, closed.get(hall_id)),
                 last_push_at=meta["last_push"],
                 kiosks=sorted(meta["kiosks"]),
                 dissatisfied=_dissatisfied(conn, hall_id, summary, as_of),

@@ -102,11 +102,20 @@ def _rank_key(f: Figures) -> tuple[float, float, int]:
     )
 
 
+def _check(matches: bool | None) -> str:
+    """Whether the kiosk's own 日结 figures (when it sent them) equal the centre's."""
+    if matches is None:
+        return ""
+    if matches:
+        return ' <span class="tag ok" title="与自助机日结核对一致">核对一致</span>'
+    return ' <span class="tag bad" title="与自助机日结数字不一致">核对不一致</span>'
+
+
 def _halls_table(night: StreetNight, link: Links) -> str:
     rows = []
     for i, h in enumerate(sorted(night.halls, key=lambda h: _rank_key(h.figures)), 1):
         sync = (
-            '<span class="tag ok">已同步</span>'
+            '<span class="tag ok">已同步</span>' + _check(h.matches_kiosk)
             if h.synced
             else f'<span class="tag bad">未同步日结</span> <span class="muted">最后上传 {local(h.last_push_at)}</span>'
         )
@@ -293,7 +302,8 @@ def render_hall(night: StreetNight, hall: HallNight, link: Links) -> str:
     body += _dissatisfied_table([hall], night.as_of, with_hall=False)
     body += _overdue_table([hall], night.as_of, with_hall=False)
     crumbs = f"<a href='{escape(link(''))}'>全街道</a> › {escape(hall.hall_name)}"
-    sync = "已同步日结" if hall.synced else "未同步日结"
+    checks: dict[bool | None, str] = {True: "，与自助机日结一致", False: "，与自助机日结不一致！", None: ""}
+    sync = ("已同步日结" if hall.synced else "未同步日结") + checks[hall.matches_kiosk]
     meta = f"{sync} · 最后上传 {local(hall.last_push_at)} · 自助机 {escape(', '.join(hall.kiosks))}"
     return _page(
         f"{hall.hall_name} {night.day}",

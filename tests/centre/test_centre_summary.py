@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import random
 from pathlib import Path
 
 import requests
+from sqlalchemy import select
 
 from kiosk.config.schema import HallConfig
 from kiosk.db.database import Database
@@ -16,7 +18,7 @@ from kiosk.engine.clock import ManualClock
 from kiosk.engine.engine import QueueEngine
 from kiosk.engine.errors import DomainError
 from sync import signing
-from sync.centre import cli, figures
+from sync.centre import cli, figures, models
 from sync.client.kiosk_source import KioskOutboxSource
 from sync.client.pusher import Pusher
 from sync.client.session import SignedClient
@@ -87,6 +89,14 @@ def test_kiosk_day_close_and_centre_agree_exactly(
     assert at_centre.to_dict() == kiosk.to_dict()
     page = requests.get(f"{centre.url}/summary/{DAY}/hall/{sample_config.hall_id}", timeout=30)
     assert page.status_code == 200 and "柏杨社区" in page.text
+    # a kiosk that sends its 日结 figures with day.closed gets them checked against the centre's
+    with centre.engine.connect() as conn:
+        close = conn.execute(select(models.DayClose.data)).scalar_one()
+        assert figures.compare_with_kiosk(at_centre, close) is None
+        sent = json.loads(json.dumps(kiosk.figures_dict()))
+        assert figures.compare_with_kiosk(at_centre, {**close, "figures": sent}) is True
+        sent["hall"]["finished"] += 1
+        assert figures.compare_with_kiosk(at_centre, {**close, "figures": sent}) is False
 
 
 def _street(centre: RunningCentre, tmp_path: Path) -> list[Database]:
