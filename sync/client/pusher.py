@@ -31,6 +31,16 @@ class Pusher:
     def push_all(self, max_batches: int = 100_000) -> PushReport:
         """Send everything pending. Raises :class:`SyncError` on a failure (progress so far is kept)."""
         acked = self.cursor()  # the centre's cursor is the truth: it survives a kiosk restored from backup
+        last = self.source.last_seq()
+        if acked > last:
+            # The centre holds events this kiosk does not: its database was restored from an older copy
+            # (or replaced). New events would reuse those numbers; stop before anything is overwritten.
+            raise SyncError(
+                "conflict",
+                f"the centre holds events up to seq {acked}, this kiosk only up to {last} "
+                "(database restored from an old copy?) — call support",
+                retryable=False,
+            )
         self.source.set_acked(acked, _now())
         report = PushReport(acked, 0, 0, 0)
         size = self.batch_size

@@ -175,3 +175,19 @@ def test_events_count_once_across_everything(
         assert conn.execute(select(func.count()).select_from(models.Event)).scalar() == len(
             kiosk_events(filled_kiosk)
         )
+
+
+def test_kiosk_restored_from_an_old_copy_stops(
+    centre: RunningCentre, kiosk_db: Database, tmp_path: Path
+) -> None:
+    events = hall_day("H01", "K01", DAY, tickets=20, seed=3)
+    fill_outbox(kiosk_db, events)
+    settings = centre.enrol("K01", "H01", str(tmp_path), **FAST)
+    pusher_for(settings, kiosk_db).push_all()
+    old_copy = Database(tmp_path / "old.db")  # the kiosk's disk replaced by a copy from before
+    fill_outbox(old_copy, events[:10])
+    with pytest.raises(SyncError) as err:
+        pusher_for(settings, old_copy).push_all()
+    assert err.value.code == "conflict" and not err.value.retryable
+    assert centre_events(centre.engine, "K01") == kiosk_events(kiosk_db)  # nothing overwritten
+    old_copy.close()
