@@ -140,14 +140,14 @@ class FaultRunner:
         if not self.hall.kiosk_up:
             self.hall.after(60, self.kill)
             return
-        pending = self.hall.pending_tap
-        if pending is not None:
-            self.hall.kiosk.send({"op": "issue", **pending})
+        self.hall.collect_taps(0.0)  # residents already holding their paper ticket keep it
+        tap = self.hall.pending_tap
+        if tap is not None:
+            tap()
             time.sleep(0.02)  # the kiosk has read the tap; the power goes while it is being handled
         self.hall.kiosk.kill()
         self.hall.kiosk_up = False
-        self.observed["in_flight_tap"] = pending
-        self.hall.note("取号机断电（SIGKILL）" + ("，一位居民正在取号" if pending else ""))
+        self.hall.note("取号机断电（SIGKILL），一位居民正在取号" if tap else "取号机断电（SIGKILL）")
         self.hall.after(KIOSK_DOWN.total_seconds(), self.restart_kiosk)
 
     def centre_stop(self) -> None:

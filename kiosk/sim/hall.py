@@ -74,8 +74,10 @@ class Hall:
         self._last_press: dict[tuple[int, str], float] = {}
         self.kiosk_up = True
         self.trace: list[dict[str, Any]] = []
-        self.pending_tap: dict[str, Any] | None = None
-        """The tap in flight when the power is cut (sent, then the kiosk is killed; resent after)."""
+        self.collect_taps: Callable[[float], None] = lambda wait: None
+        """Fetch the tickets of taps the kiosk has handled (set by `Residents`)."""
+        self.pending_tap: Callable[[], None] | None = None
+        """Sends the tap that is in flight when the power is cut (then the kiosk is killed)."""
 
     # ---- the loop ---------------------------------------------------------------------------------
     def at(self, instant: dt.datetime, fn: Callable[..., None], *args: Any) -> None:

@@ -13,7 +13,6 @@ once mid-day and starts it again on the same data directory.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import json
 import logging
@@ -21,6 +20,7 @@ import os
 import sys
 import threading
 import time
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,9 @@ from drivers.keypad.dispatch import Applied
 from drivers.keypad.events import KeyKind, StaffAction
 from kiosk.config.loader import load_config
 from kiosk.db import models as m
-from kiosk.services.runtime import KioskRuntime, build_runtime
+from kiosk.services.runtime import KioskRuntime, TicketOutcome, build_runtime
 from kiosk.sim.clock import SharedClock
+from kiosk.sim.wire import applied_json, plain, ticket_json
 
 log = logging.getLogger("kiosk.sim.kiosk_proc")
 
@@ -47,6 +48,7 @@ class KioskChild:
         self._applied: list[Applied] = []
         self._cond = threading.Condition()
         self._stop = threading.Event()
+        self._taps: list[tuple[str, Future[TicketOutcome]]] = []
         if runtime.dispatcher is not None:
             runtime.dispatcher.on_applied = self._on_applied
         threading.Thread(target=self._expire_loop, name="sim-expiry", daemon=True).start()
@@ -78,7 +80,7 @@ class KioskChild:
                 for a in self._applied[since:]:
                     e = a.event
                     if e.address == address and e.kind is KeyKind.STAFF and e.action is act:
-                        return _applied_json(a)
+                        return applied_json(a)
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return {"error": "no_answer"}
@@ -113,7 +115,7 @@ class KioskChild:
                 for a in self._applied[since:]:
                     e = a.event
                     if e.address == address and e.kind is KeyKind.RATING and e.key_index == key:
-                        out = _applied_json(a)
+                        out = applied_json(a)
                         res = out.get("result") or {}
                         out["outcome"] = "rated" if res.get("accepted") else f"ignored:{res.get('reason')}"
                         return out
@@ -185,20 +187,20 @@ class KioskChild:
         op = cmd["op"]
         rt = self.rt
         if op == "issue":
-            out = rt.issue_ticket(cmd["service"], cmd.get("priority"), cmd["request_id"]).result(60)
-            t = out.ticket
-            if t is None:
-                err = type(out.error).__name__ if out.error else "none"
-                return {"error": err, "message": out.message}
-            return {
-                "id": t.id,
-                "number": t.number,
-                "created": t.created,
-                "issued_at": t.issued_at.isoformat(),
-                "printed": out.printed,
-                "on_screen": out.on_screen,
-                "fault": out.fault_code,
-            }
+            return ticket_json(rt.issue_ticket(cmd["service"], cmd.get("priority"), cmd["request_id"]), 60)
+        if op == "tap":
+            # A tap on the touch screen: queued on the runtime's desk thread like the UI's, answered later
+            # by "collect", so residents at the screen never hold up the keypads.
+            fut = rt.issue_ticket(cmd["service"], cmd.get("priority"), cmd["request_id"])
+            self._taps.append((cmd["tap_id"], fut))
+            return {"queued": True}
+        if op == "collect":
+            deadline = time.monotonic() + float(cmd.get("wait", 0))
+            while any(not f.done() for _, f in self._taps) and time.monotonic() < deadline:
+                time.sleep(0.002)
+            done = [(tap, f) for tap, f in self._taps if f.done()]
+            self._taps = [(tap, f) for tap, f in self._taps if not f.done()]
+            return {"results": [{"tap_id": tap, **ticket_json(f, 0)} for tap, f in done]}
         if op == "press_staff":
             return self.press_staff(int(cmd["address"]), cmd["action"])
         if op == "press_rating":
@@ -208,7 +210,7 @@ class KioskChild:
                 result = rt.window_op(cmd["name"], int(cmd["window"]), *cmd.get("args", [])).result(30)
             except Exception as exc:
                 return {"error": type(exc).__name__, "message": str(exc)}
-            return {"ok": True, "result": _plain(result)}
+            return {"ok": True, "result": plain(result)}
         if op == "printer":
             sim = rt.printer_sim
             if sim is None:
@@ -218,11 +220,11 @@ class KioskChild:
                 rt.printer.check_status()
             return {"ok": True}
         if op == "reprint_failures":
-            done = []
+            reprinted = []
             for ticket_id, number, _err in rt.engine.print_failures():
                 out = rt.reprint(ticket_id).result(60)
-                done.append({"number": number, "printed": out.printed})
-            return {"reprinted": done}
+                reprinted.append({"number": number, "printed": out.printed})
+            return {"reprinted": reprinted}
         if op in ("unplug", "replug"):
             if rt.keypad_sim is None:
                 return {"error": "no_simulated_bus"}
@@ -240,26 +242,6 @@ class KioskChild:
     def stop(self) -> None:
         self._stop.set()
         self.rt.stop()
-
-
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _plain(dataclasses.asdict(value))
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return getattr(value, "number", str(value))
-
-
-def _applied_json(a: Applied) -> dict[str, Any]:
-    out: dict[str, Any] = {"operation": a.operation, "window": a.window, "result": _plain(a.result)}
-    if a.error is not None:
-        out["error"] = type(a.error).__name__
-        out["message"] = str(a.error)
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:

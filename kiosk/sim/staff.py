@@ -126,6 +126,8 @@ class WindowStaff:
             {"window": self.number, "ticket_id": result["ticket_id"], "at": self.hall.now().isoformat()}
         )
         # Nobody holds a ticket committed at the power cut: it is recalled twice and marked a no-show.
+        if result["ticket_id"] not in self.hall.ledger.issued:
+            self.hall.collect_taps(5.0)  # the resident may still be at the screen, taking the paper
         self.nobody = result["ticket_id"] not in self.hall.ledger.issued
         if self.nobody or self.rng.random() < NO_SHOW_FIRST_CALL:
             self.hall.after(self.rng.uniform(60, 120), self.recall)

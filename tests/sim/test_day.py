@@ -76,7 +76,7 @@ def test_shortened_day_with_every_fault(tmp_path: Path, capsys: pytest.CaptureFi
     assert figures["finished"] + figures["no_show"] + figures["removed"] == figures["issued"]
     seen = result["observed"]
     assert seen["bus_opens_after"] > seen["bus_opens_before"]
-    assert seen["retap_after_restart"]["created"], seen
+    assert seen["retaps_after_restart"], seen
     outage = seen["during_outage"]
     assert outage["sync_error"] or outage["backlog"] > 0, outage
     events = " ".join(text for _, text in result["timeline"])
