@@ -53,14 +53,22 @@ class _LineMap:
 
     def __init__(self, root: yaml.Node | None):
         self._lines: dict[Loc, int] = {}
+        # (field, line, first line) for a key written twice in one mapping: YAML keeps the last
+        # silently, so the hall would not have the setting it thinks it has.
+        self.duplicates: list[tuple[Loc, int, int]] = []
         if root is not None:
             self._walk(root, ())
 
     def _walk(self, node: yaml.Node, loc: Loc) -> None:
         self._lines[loc] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
+            first: dict[object, int] = {}
             for key, value in node.value:
                 sub = (*loc, key.value)
+                if isinstance(key.value, str):
+                    if key.value in first:
+                        self.duplicates.append((sub, key.start_mark.line + 1, first[key.value]))
+                    first.setdefault(key.value, key.start_mark.line + 1)
                 self._walk(value, sub)
                 # A key's own line is where an "unknown key" or "wrong type" points.
                 self._lines[sub] = key.start_mark.line + 1
@@ -166,6 +174,16 @@ def parse_config_text(text: str, file: str = "<config>") -> HallConfig:
     problems = [
         ConfigProblem(file, lines.line(loc), field_path(loc), msg, hint)
         for loc, msg, hint in cross_reference_problems(data)
+    ]
+    problems += [
+        ConfigProblem(
+            file,
+            line,
+            field_path(loc),
+            f"'{loc[-1]}' is written twice (first on line {first})",
+            "keep one: YAML silently uses the last",
+        )
+        for loc, line, first in lines.duplicates
     ]
     config: HallConfig | None = None
     try:
