@@ -45,7 +45,7 @@ def parse_batch(body: bytes) -> tuple[list[dict[str, Any]], str | None]:
             value = ev[name]
             if not isinstance(value, str) or not _ID.fullmatch(value):
                 raise Malformed(f"event {i}: {name} is not a valid id")
-        if ev["type"] not in _TYPES:
+        if not isinstance(ev["type"], str) or ev["type"] not in _TYPES:
             raise Malformed(f"event {i}: unknown type {str(ev['type'])[:40]!r}")
         bd, occurred = ev["business_date"], ev["occurred_at"]
         if not isinstance(bd, str) or not _DATE.fullmatch(bd):

@@ -7,6 +7,7 @@ order batches arrive in, and replaying an event changes nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -28,12 +29,24 @@ def _insert(conn: Connection, table: Any) -> Any:
     return sqlite.insert(table)
 
 
+def _followups(payload: Mapping[str, Any]) -> list[Any]:
+    value = payload.get("followups")
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str | None:
+    """A snapshot field for a text column, whatever the kiosk put there (a kiosk's bug is not a 500)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
 def check_halls(events: Iterable[Mapping[str, Any]], hall_id: str) -> None:
     """Refuse a batch if any snapshot inside it belongs to another hall (nothing is stored then)."""
     for ev in events:
         payload = ev["payload"]
         snaps: list[Any] = [payload.get(k) for k in (*SNAPSHOT_KEYS, "window", "day_close", "ignored_press")]
-        snaps.extend(payload.get("followups") or [])
+        snaps.extend(_followups(payload))
         for snap in snaps:
             if isinstance(snap, dict) and snap.get("hall_id", hall_id) != hall_id:
                 raise HallMismatch(
@@ -65,7 +78,7 @@ def collect(
         payload = ev["payload"]
         day = ev["business_date"]
         snaps = [(k, payload.get(k)) for k in SNAPSHOT_KEYS]
-        snaps.extend(("followup", f) for f in payload.get("followups") or [])
+        snaps.extend(("followup", f) for f in _followups(payload))
         for kind, snap in snaps:
             if not isinstance(snap, dict) or "id" not in snap:
                 continue
@@ -91,7 +104,7 @@ def collect(
                 {
                     "hall_id": hall_id,
                     "number": str(win["number"]),
-                    "status": win.get("status", ""),
+                    "status": _text(win.get("status")) or "",
                     "src_seq": seq,
                 },
             )
