@@ -31,6 +31,7 @@ from drivers.keypad.dispatch import Applied
 from drivers.keypad.events import KeyKind, StaffAction
 from kiosk.config.loader import load_config
 from kiosk.db import models as m
+from kiosk.engine.clock import as_utc
 from kiosk.services.runtime import KioskRuntime, TicketOutcome, build_runtime
 from kiosk.sim.clock import SharedClock
 from kiosk.sim.wire import applied_json, plain, ticket_json
@@ -201,6 +202,22 @@ class KioskChild:
             done = [(tap, f) for tap, f in self._taps if f.done()]
             self._taps = [(tap, f) for tap, f in self._taps if not f.done()]
             return {"results": [{"tap_id": tap, **ticket_json(f, 0)} for tap, f in done]}
+        if op == "lookup":
+            # What the kiosk's record says about requests whose answer was lost (the power went).
+            def q(s: Session) -> list[dict[str, Any]]:
+                rows = s.scalars(select(m.Ticket).where(m.Ticket.request_id.in_(cmd["request_ids"])))
+                return [
+                    {
+                        "request_id": t.request_id,
+                        "id": t.id,
+                        "number": t.number,
+                        "issued_at": as_utc(t.issued_at).isoformat(),
+                        "print_status": t.print_status,
+                    }
+                    for t in rows
+                ]
+
+            return {"tickets": rt.engine.db.read(q)}
         if op == "press_staff":
             return self.press_staff(int(cmd["address"]), cmd["action"])
         if op == "press_rating":

@@ -97,9 +97,14 @@ class Residents:
         )
 
     def after_power_cut(self) -> list[str]:
-        """Taps the dead kiosk never answered: each resident taps once more, as a new request."""
+        """Taps the dead kiosk never answered. Whoever got a paper ticket (or saw the number on the screen)
+        before the power went keeps it; the others tap once more, as a new request. Returns the latter."""
         lost = {tap.split("#")[0]: a for tap, a in self.pending.items()}
         self.pending.clear()
+        reply = self.hall.call({"op": "lookup", "request_ids": sorted(lost)}) or {}
+        for t in reply.get("tickets", []):
+            if t["print_status"] != "pending":
+                self.record(lost.pop(t["request_id"]), {**t, "on_screen": t["print_status"] == "on_screen"})
         for rid, a in lost.items():
             self.arrive(dataclasses.replace(a, request_id=rid + "-again", double_tap=False))
         return sorted(lost)
