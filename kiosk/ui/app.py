@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
@@ -43,6 +44,19 @@ ELDER_RESET_S = 90
 RESTING = ("home", "closed", "out_of_service")
 
 
+def preview_rgb(path: Path | None, height: int = 640) -> tuple[int, int, bytes] | None:
+    """The printout PNG scaled for the screen, as RGB bytes (on a worker: Pillow, no Kivy)."""
+    if path is None:
+        return None
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img = img.convert("RGB")
+        if img.height > height:
+            img = img.resize((max(1, img.width * height // img.height), height))
+        return img.width, img.height, img.tobytes()
+
+
 class KioskRoot(FloatLayout):
     pass
 
@@ -60,6 +74,11 @@ class KioskApp(App):
     """[(number, window)] newest first, from the database and from live calls."""
     health = ObjectProperty(None, allownone=True)
     issuing = ObjectProperty(None, allownone=True)
+    demo = BooleanProperty(False)
+    preview_texture = ObjectProperty(None, allownone=True)
+    """Demo: the last printout of the simulated printer, as paper would show it."""
+    figures_line = StringProperty("")
+    """Demo: today's counts, so a newcomer sees ratings being counted."""
     ready = BooleanProperty(False)
     """True once the first frame after start has been drawn and the home data has arrived."""
 
@@ -82,8 +101,10 @@ class KioskApp(App):
         self.windowed = windowed
         self.theme = Theme(portrait=portrait)
         self.voice = Voice(silent=silent, volume=volume)
-        self._last_touch = time.monotonic()
+        self._last_touch = -1e9  # nobody has touched it yet
         self._refresh_trigger = Clock.create_trigger(self._refresh_data, 0.3)
+        self._preview_trigger = Clock.create_trigger(self._refresh_preview, 1.0)
+        self.demo = bool(getattr(runtime, "demo", False))
         self.started_at = time.perf_counter()
         self.first_frame_at: float | None = None
         if self.config_hall is not None:
@@ -128,6 +149,7 @@ class KioskApp(App):
             Clock.schedule_interval(lambda _dt: self._refresh_trigger(), 15.0)
             self._check_state()
             self._refresh_data(0)
+            self.refresh_preview()
 
     def _first_frame(self, _dt: float) -> None:
         if self.first_frame_at is None:
@@ -217,6 +239,8 @@ class KioskApp(App):
             calls = [c for c in self.recent_calls if c[0] != notice.number]
             self.recent_calls = [(notice.number, notice.window), *calls][:8]
         self._refresh_trigger()
+        if self.demo and notice.kind in ("issued", "rating", "finished"):
+            self._preview_trigger()
         if self.sm.current == "staff":
             self.screen("staff").on_notice(notice)
 
@@ -229,6 +253,35 @@ class KioskApp(App):
             return rt.overview(), rt.recent_calls(8)
 
         background(read, then=self._apply_data, failed=lambda e: log.error("overview failed: %s", e))
+
+    def refresh_preview(self, now: bool = False) -> None:
+        if not self.demo:
+            return
+        if now:
+            self.preview_texture = None  # never show the previous ticket's paper for this one
+            self._refresh_preview(0)
+        else:
+            self._preview_trigger()
+
+    def _refresh_preview(self, _dt: float) -> None:
+        rt = self.runtime
+
+        def read() -> tuple[Any, Any]:
+            return preview_rgb(rt.preview_png()), rt.today_figures()
+
+        background(read, then=self._apply_preview, failed=lambda e: log.warning("preview: %s", e))
+
+    def _apply_preview(self, data: tuple[Any, Any]) -> None:
+        image, summary = data
+        if image is not None:
+            w, h, pixels = image
+            tex = Texture.create(size=(w, h), colorfmt="rgb")
+            tex.blit_buffer(pixels, colorfmt="rgb", bufferfmt="ubyte")
+            tex.flip_vertical()
+            self.preview_texture = tex
+        f = summary.hall
+        rate = fmt.percent(f.satisfaction_rate)
+        self.figures_line = f"今日 取号 {f.issued} · 叫号 {f.called} · 评价 {f.rated} · 满意率 {rate}"
 
     def _apply_data(self, data: tuple[Any, Any]) -> None:
         overview, calls = data

@@ -225,14 +225,29 @@ class Pilot:
         assert pos is not None
         return pos
 
+    HUMAN_GAP_S = 0.4
+    """Between two deliberate taps: the kiosk swallows a second tap within 0.35 s (a double tap)."""
+    _last_tap = 0.0
+
     def tap(self, key: str | None = None, text: str | None = None, timeout: float = 10.0) -> float:
         x, y = self.locate(key, text, timeout)
+        return self.tap_xy(x, y)
+
+    def tap_xy(self, x: int, y: int) -> float:
+        wait = self._last_tap + self.HUMAN_GAP_S - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
         t = self.xt.tap(x, y)
+        self._last_tap = time.perf_counter()
         time.sleep(0.1)
         return t
 
-    def tap_xy(self, x: int, y: int) -> float:
-        return self.xt.tap(x, y)
+    def double_tap_xy(self, x: int, y: int, gap: float = 0.12) -> None:
+        """An unsteady finger: two taps in quick succession on the same spot."""
+        self.xt.tap(x, y)
+        time.sleep(gap)
+        self.xt.tap(x, y)
+        self._last_tap = time.perf_counter()
 
     def screenshot(self, path: str) -> str:
         """Save what is on screen now (two frames later, so the last change is drawn) as `path`."""

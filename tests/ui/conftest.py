@@ -35,7 +35,9 @@ def displays() -> Iterator[dict[str, VirtualDisplay]]:
 
 @pytest.fixture
 def run_scenario(displays: dict[str, VirtualDisplay], tmp_path: Path):  # type: ignore[no-untyped-def]
-    def run(name: str, size: str = "1920x1080", timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def run(
+        name: str, size: str = "1920x1080", timeout: float = 120
+    ) -> tuple[str, subprocess.CompletedProcess[str]]:
         display = displays[size]
         home = tmp_path / "kivy-home"
         home.mkdir(exist_ok=True)
@@ -45,6 +47,8 @@ def run_scenario(displays: dict[str, VirtualDisplay], tmp_path: Path):  # type: 
         if not Path(cmd[0]).exists():
             cmd[0] = sys.executable
         cmd += ["--size", size]
-        return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+        report = Path(f"{tmp_path / 'data'}.report.txt")
+        return (report.read_text(encoding="utf-8") if report.exists() else "(no report)"), done
 
     return run

@@ -10,8 +10,8 @@ pytestmark = pytest.mark.ui
 
 
 def _check(result) -> None:  # type: ignore[no-untyped-def]
-    tail = "\n".join(result.stderr.splitlines()[-60:])
-    assert result.returncode == 0, f"scenario failed:\n{tail}"
+    report, log = result
+    assert log.returncode == 0, f"scenario failed (exit {log.returncode}):\n{report}\n{log.stderr[-3000:]}"
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

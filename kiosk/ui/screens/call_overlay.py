@@ -17,6 +17,9 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 MIN_SHOW_S = 4.0
 AFTER_VOICE_S = 1.2
+IN_USE_S = 12.0
+"""A touch this recent means someone is using the kiosk: calls show as a banner, not full screen."""
+RESTING = ("home", "closed", "out_of_service")
 
 
 class CallOverlay(FloatLayout):
@@ -25,6 +28,8 @@ class CallOverlay(FloatLayout):
     window = NumericProperty(0)
     recall = BooleanProperty(False)
     pending = NumericProperty(0)
+    compact = BooleanProperty(False)
+    """A banner across the top instead of the full screen: a resident is in the middle of something."""
     shown_count = NumericProperty(0)
     """Calls shown so far (tests wait on it)."""
 
@@ -48,6 +53,8 @@ class CallOverlay(FloatLayout):
         number, window, recall = self._queue.popleft()
         self.pending = len(self._queue)
         self.number, self.window, self.recall = number, window, recall
+        app = App.get_running_app()
+        self.compact = app.idle_seconds() < IN_USE_S or app.sm.current not in RESTING
         self.showing = True
         self._attach()
         self.shown_count += 1
@@ -79,12 +86,19 @@ class CallOverlay(FloatLayout):
         if self.parent is not None:
             self.parent.remove_widget(self)
 
-    # While a call is up it owns the screen: a touch must not press a button hidden underneath.
+    # Full screen, a call owns the screen: a touch must not press a button hidden underneath; it
+    # shrinks the call to a banner so the resident can go on. As a banner, only its own area counts.
     def on_touch_down(self, touch: Any) -> bool:
-        return self.showing
+        if not self.showing:
+            return False
+        if self.compact:
+            return self.collide_point(*touch.pos)
+        self.compact = True
+        touch.ud["swallowed_by_call"] = True
+        return True
 
     def on_touch_move(self, touch: Any) -> bool:
-        return self.showing
+        return self.showing and (touch.ud.get("swallowed_by_call", False) or self.collide_point(*touch.pos))
 
     def on_touch_up(self, touch: Any) -> bool:
-        return self.showing
+        return self.showing and (touch.ud.get("swallowed_by_call", False) or self.collide_point(*touch.pos))

@@ -144,6 +144,7 @@ class TicketScreen(Screen):
             f"预计等候 {t.wait_min_minutes}–{t.wait_max_minutes} 分钟" if t.people_ahead else "马上为您办理"
         )
         if outcome.printed and not outcome.on_screen:
+            App.get_running_app().refresh_preview(now=True)
             self.state = "printed"
             self.print_status = "请取走号票"
             self.message = outcome.message
