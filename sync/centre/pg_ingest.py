@@ -41,9 +41,11 @@ WITH doc AS (SELECT %(body)s::jsonb AS j
   AS x(event_id text, seq bigint, kiosk_id text, hall_id text, type text, occurred_at text,
        business_date text, payload jsonb)
 ), chk AS (
+  -- (a bounded regex such as {1,64} costs PostgreSQL ~13 µs per row: the length is checked apart)
   SELECT count(*) AS n,
     count(*) FILTER (WHERE kiosk_id IS DISTINCT FROM %(kiosk)s OR hall_id IS DISTINCT FROM %(hall)s) AS wrong_owner,
-    count(*) FILTER (WHERE event_id IS NULL OR event_id !~ '^[A-Za-z0-9._:-]{1,64}$' OR seq IS NULL OR seq < 1
+    count(*) FILTER (WHERE event_id IS NULL OR length(event_id) NOT BETWEEN 1 AND 64
+                     OR event_id !~ '^[-A-Za-z0-9._:]+$' OR seq IS NULL OR seq < 1
                      OR type IS NULL OR NOT (type = ANY(%(types)s)) OR occurred_at IS NULL
                      OR length(occurred_at) > 40 OR business_date IS NULL
                      OR business_date !~ '^\d{4}-\d{2}-\d{2}$'
