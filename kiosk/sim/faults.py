@@ -93,6 +93,8 @@ class FaultRunner:
         self.centre = centre
         self.restart_kiosk = restart_kiosk
         self.observed: dict[str, Any] = {}
+        self._kiosk_starts = 0
+        self._replugged_at = plan.bus_replug
 
     def schedule(self) -> None:
         h, p = self.hall, self.plan
@@ -122,18 +124,34 @@ class FaultRunner:
     def unplug(self) -> None:
         st = self.hall.status() or {}
         self.observed["bus_opens_before"] = sum(b["opens"] for b in st.get("buses", []))
+        self._kiosk_starts = self.hall.kiosk.starts
         self.hall.call({"op": "unplug"})
         self.hall.note("呼叫评价器总线拔下")
 
     def replug(self) -> None:
         self.hall.call({"op": "replug"})
         self.hall.note("呼叫评价器总线插回")
-        self.hall.after(300, self.check_bus)
+        self._replugged_at = self.hall.now()
+        self.hall.after(15, self.check_bus, 40)
 
-    def check_bus(self) -> None:
-        st = self.hall.status() or {}
-        self.observed["bus_opens_after"] = sum(b["opens"] for b in st.get("buses", []))
-        self.observed["bus_state_after"] = [b["state"] for b in st.get("buses", [])]
+    def check_bus(self, tries: int) -> None:
+        """Poll until the driver has reopened the port (its reconnect back-off runs in real time)."""
+        st = self.hall.status()
+        if st is not None:
+            buses = st.get("buses", [])
+            opens = sum(b["opens"] for b in buses)
+            up = bool(buses) and all(b["state"] == "up" for b in buses)
+            restarted = self.hall.kiosk.starts != self._kiosk_starts
+            if (up and (opens > self.observed["bus_opens_before"] or restarted)) or tries <= 1:
+                self.observed.update(
+                    bus_opens_after=opens,
+                    bus_state_after=[b["state"] for b in buses],
+                    bus_back_after_s=round((self.hall.now() - self._replugged_at).total_seconds()),
+                    bus_kiosk_restarted_meanwhile=restarted,
+                )
+                return
+        if tries > 1:
+            self.hall.after(15, self.check_bus, tries - 1)
 
     def kill(self) -> None:
         """The power cord is pulled just as a resident taps: the tap is in flight when the kiosk dies."""

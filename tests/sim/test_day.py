@@ -75,7 +75,7 @@ def test_shortened_day_with_every_fault(tmp_path: Path, capsys: pytest.CaptureFi
     assert figures["issued"] - result["tickets"] in (0, 1)
     assert figures["finished"] + figures["no_show"] + figures["removed"] == figures["issued"]
     seen = result["observed"]
-    assert seen["bus_opens_after"] > seen["bus_opens_before"]
+    assert seen["bus_opens_after"] > seen["bus_opens_before"] or seen["bus_kiosk_restarted_meanwhile"]
     assert seen["retaps_after_restart"], seen
     outage = seen["during_outage"]
     assert outage["sync_error"] or outage["backlog"] > 0, outage
