@@ -84,6 +84,7 @@ def child(size: str, out: Path, variant: str) -> int:
         snap("home")
         p.tap("elder_mode")
         snap("home-elder-mode")
+        time.sleep(0.9)  # the same button again: past its double-tap guard
         p.tap("elder_mode")
         p.tap("green_channel")
         p.wait(lambda: p.find("priority_elderly"), 5)
@@ -106,10 +107,17 @@ def child(size: str, out: Path, variant: str) -> int:
         snap("ticket-printer-fault")
         runtime.printer_sim.set_state("ready")
         p.tap("ticket_done")
+        p.ui(lambda: setattr(p.app, "_last_touch", -1e9))  # nobody at the screen: full-screen call
         runtime.window_op("call_next", 2)
         p.wait(lambda: p.app.overlay.showing, 10, "call overlay")
         snap("call-announcement")
         p.wait(lambda: not p.app.overlay.showing, 30)
+        p.tap("guide")
+        runtime.window_op("call_next", 4)
+        p.wait(lambda: p.app.overlay.showing and p.app.overlay.compact, 10, "call banner")
+        snap("call-banner-while-in-use")
+        p.wait(lambda: not p.app.overlay.showing, 30)
+        p.tap("back")
         p.tap("staff")
         for k in "1111":
             p.tap(f"pin_{k}")

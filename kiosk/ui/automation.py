@@ -213,7 +213,8 @@ class Pilot:
             node = w.parent
             while node is not None and node is not node.parent:
                 if isinstance(node, ScrollView):
-                    node.scroll_to(w, padding=20, animate=False)
+                    if node.do_scroll_y or node.do_scroll_x:
+                        node.scroll_to(w, padding=20, animate=False)
                     break
                 node = node.parent
             x, y = w.to_window(*w.center)

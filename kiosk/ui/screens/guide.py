@@ -47,6 +47,7 @@ class GuideScreen(Screen):
                 category = svc.category
                 box.add_widget(Caption(text=f"[b]{category}[/b]", base_size=24, color=theme.MUTED))
             b = KioskButton(key=f"guide_{svc.code}", text=svc.name, size_hint_y=None, debounce_s=0.3)
+            b.size_hint_x = 0.49 if App.get_running_app().theme.portrait else 1
             b.base_font = 24
             b.scale_font = False
             b.height = 84

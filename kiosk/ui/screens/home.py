@@ -58,6 +58,7 @@ class HomeScreen(Screen):
         self._buttons: dict[str, ServiceButton] = {}
         self._built = False
         Clock.schedule_interval(self._rotate_ticker, 5.0)
+        Clock.schedule_once(self._rotate_ticker, 1.0)
 
     def on_pre_enter(self, *_args: Any) -> None:
         if not self._built:

@@ -83,7 +83,7 @@ class StaffScreen(Screen):
             lines.append(f"　处理：{h.printer_action}")
         for bus in h.buses:
             lines.append(
-                f"[b]评价器总线 {bus.name}[/b]：{bus.state}"
+                f"[b]评价器总线 {bus.name}[/b]：{fmt.BUS_STATES.get(bus.state, bus.state)}"
                 + (f"，{bus.last_error}" if bus.last_error else "")
             )
             for k in bus.keypads:
