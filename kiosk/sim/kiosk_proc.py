@@ -8,6 +8,12 @@ bus on a pty, sync scheduler) on a `SharedClock`, prints ``{"ready": true, ...}`
 JSON object per command line. Every keypad press goes through the pty, the FF 68 parser, the bus and
 the dispatcher, exactly as a press on a real 呼叫评价器 would. The orchestrator SIGKILLs this process
 once mid-day and starts it again on the same data directory.
+
+Commands (``{"op": ...}``): ``tap`` / ``collect`` (a resident's tap on the touch screen, answered later),
+``issue`` (the same, answered at once), ``lookup`` (tickets by request id), ``press_staff`` /
+``press_rating`` (keypad keys; answered once the kiosk has dealt with the press), ``window_op`` (the
+staff screen's software caller), ``printer`` (set the simulated printer's state), ``reprint_failures``,
+``unplug`` / ``replug`` (the keypad bus's USB adapter), ``close_day``, ``sync_now``, ``status``, ``quit``.
 """
 
 from __future__ import annotations
