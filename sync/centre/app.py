@@ -188,5 +188,5 @@ def create_app(settings: CentreSettings, engine: Engine | None = None, run_migra
 
 
 def app_from_env() -> Any:
-    """uvicorn factory: ``uvicorn --factory sync.centre.app:app_from_env`` (settings from CENTRE_*)."""
-    return create_app(CentreSettings.from_env())
+    """uvicorn factory for ``serve --workers N`` (settings from CENTRE_*; the parent has migrated)."""
+    return create_app(CentreSettings.from_env(), run_migrations=False)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
@@ -42,16 +44,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from sync.centre.app import create_app
 
     settings = _settings(args)
-    app = create_app(settings)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
-        timeout_keep_alive=30,
-    )
+    common: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "proxy_headers": True,
+        "forwarded_allow_ips": args.forwarded_allow_ips,
+        "timeout_keep_alive": 30,
+    }
+    if args.workers > 1:
+        # Several processes (PostgreSQL only): migrate once here, then each worker builds the app from
+        # the environment without migrating. The 429 limit applies per worker.
+        if settings.database_url.startswith("sqlite"):
+            raise ValueError("--workers needs PostgreSQL (SQLite has one writer)")
+        migrate(make_engine(settings.database_url, settings.db_schema))
+        os.environ["CENTRE_DATABASE_URL"] = settings.database_url
+        if settings.db_schema:
+            os.environ["CENTRE_DB_SCHEMA"] = settings.db_schema
+        uvicorn.run("sync.centre.app:app_from_env", factory=True, workers=args.workers, **common)
+        return 0
+    uvicorn.run(create_app(settings), **common)
     return 0
 
 
@@ -138,6 +150,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8600)
     s.add_argument("--log-level", default="info")
     s.add_argument("--forwarded-allow-ips", default="127.0.0.1", help="the reverse proxy's address")
+    s.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL only)")
     s.set_defaults(fn=cmd_serve)
     s = sub.add_parser("enrol", help="register a kiosk and print its one-time token")
     s.add_argument("--kiosk", required=True)
