@@ -232,7 +232,7 @@ def run_day(opts: SimOptions) -> DayResult:
         centre_engine = make_engine(centre_url, schema)
         outcome = run_checks(config, engine, centre_engine, kiosk_id, day, hall.ledger, pages)
         outcome.add("sync caught up after the close", synced, f"backlog {final.get('backlog')}")
-        _fault_checks(outcome, faults.observed, kiosk, hall)
+        faults.check(outcome, kiosk)
         from kiosk.sim.centre_view import centre_rows, centre_summary
 
         summary = centre_summary(centre_engine, config.hall_id, day)
@@ -248,37 +248,6 @@ def run_day(opts: SimOptions) -> DayResult:
 
     (run_dir / "result.json").write_text(result_json(result), encoding="utf-8")
     return result
-
-
-def _fault_checks(out: Outcome, seen: dict[str, Any], kiosk: KioskProcess, hall: Hall) -> None:
-    reprinted = seen.get("reprinted", [])
-    out.add(
-        "paper out: tickets shown on screen, reprinted after the refill",
-        all(r["printed"] for r in reprinted),
-        f"{len(reprinted)} reprinted",
-    )
-    restarted = seen.get("bus_kiosk_restarted_meanwhile")
-    out.add(
-        "keypad bus unplugged and found again by the driver",
-        (restarted or seen.get("bus_opens_after", 0) > seen.get("bus_opens_before", 0))
-        and all(s == "up" for s in seen.get("bus_state_after", ["?"])),
-        f"port opens {seen.get('bus_opens_before')} → {seen.get('bus_opens_after')}, line up again "
-        f"{seen.get('bus_back_after_s')} s after the replug"
-        + (" (kiosk restarted meanwhile)" if restarted else ""),
-    )
-    out.add(
-        "kiosk killed once and restarted on the same data",
-        kiosk.kills == 1 and kiosk.starts == 2,
-        f"residents whose tap was cut off tapped again: {seen.get('retaps_after_restart')}",
-    )
-    during = seen.get("during_outage", {})
-    error = ":".join(str(during.get("sync_error") or "none").split(":")[:2])
-    out.add(
-        "centre unreachable for a while, the kiosk caught up by itself",
-        bool(during.get("sync_error")) or (during.get("backlog") or 0) > 0,
-        f"during the outage: sync {during.get('sync_phase')} ({error}), backlog {during.get('backlog')}; "
-        f"backlog when it came back {seen.get('backlog_at_centre_up')}",
-    )
 
 
 def main_simulate(args: argparse.Namespace) -> int:

@@ -15,7 +15,9 @@ from typing import Any
 
 from kiosk.config.schema import HallConfig
 from kiosk.engine.clock import utc_from_local
+from kiosk.sim.checks import Outcome
 from kiosk.sim.hall import Hall
+from kiosk.sim.procs import KioskProcess
 
 KIOSK_DOWN = dt.timedelta(minutes=1)
 """How long the kiosk stays dark after the SIGKILL before it is switched on again; its real start-up
@@ -190,3 +192,38 @@ class FaultRunner:
         st = self.hall.status() or {}
         self.observed["backlog_at_centre_up"] = st.get("backlog")
         self.hall.note(f"街道中心恢复；待同步事件 {st.get('backlog')} 条，由取号机自行补传")
+
+    def check(self, out: Outcome, kiosk: KioskProcess) -> None:
+        """Did each fault really strike, and was it survived?"""
+        seen = self.observed
+        reprinted = seen.get("reprinted", [])
+        unprinted = {t["number"] for t in self.hall.ledger.issued.values() if not t.get("printed")}
+        again = {r["number"] for r in reprinted}
+        out.add(
+            "paper out: tickets shown on screen, reprinted after the refill",
+            all(r["printed"] for r in reprinted) and again <= unprinted,
+            f"{len(unprinted)} tickets not printed when issued, {len(again)} of them reprinted after the refill"
+            + (f"; still without paper: {sorted(unprinted - again)}" if unprinted - again else ""),
+        )
+        restarted = seen.get("bus_kiosk_restarted_meanwhile")
+        out.add(
+            "keypad bus unplugged and found again by the driver",
+            (restarted or seen.get("bus_opens_after", 0) > seen.get("bus_opens_before", 0))
+            and all(s == "up" for s in seen.get("bus_state_after", ["?"])),
+            f"port opens {seen.get('bus_opens_before')} → {seen.get('bus_opens_after')}, line up again "
+            f"{seen.get('bus_back_after_s')} s after the replug"
+            + (" (kiosk restarted meanwhile)" if restarted else ""),
+        )
+        out.add(
+            "kiosk killed once and restarted on the same data",
+            kiosk.kills == 1 and kiosk.starts == 2,
+            f"residents whose tap was cut off tapped again: {seen.get('retaps_after_restart')}",
+        )
+        during = seen.get("during_outage", {})
+        error = ":".join(str(during.get("sync_error") or "none").split(":")[:2])
+        out.add(
+            "centre unreachable for a while, the kiosk caught up by itself",
+            bool(during.get("sync_error")) or (during.get("backlog") or 0) > 0,
+            f"during the outage: sync {during.get('sync_phase')} ({error}), backlog {during.get('backlog')}; "
+            f"backlog when it came back {seen.get('backlog_at_centre_up')}",
+        )

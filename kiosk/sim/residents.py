@@ -92,6 +92,7 @@ class Residents:
                 "priority": a.priority,
                 "request_id": a.request_id,
                 "on_screen": reply.get("on_screen"),
+                "printed": reply.get("printed"),
                 "at": reply["issued_at"],
             },
         )
@@ -104,7 +105,8 @@ class Residents:
         reply = self.hall.call({"op": "lookup", "request_ids": sorted(lost)}) or {}
         for t in reply.get("tickets", []):
             if t["print_status"] != "pending":
-                self.record(lost.pop(t["request_id"]), {**t, "on_screen": t["print_status"] == "on_screen"})
+                printed = t["print_status"] in ("printed", "unverified")
+                self.record(lost.pop(t["request_id"]), {**t, "on_screen": not printed, "printed": printed})
         for rid, a in lost.items():
             self.arrive(dataclasses.replace(a, request_id=rid + "-again", double_tap=False))
         return sorted(lost)
