@@ -128,6 +128,8 @@ class HallNight:
     """Each dissatisfied rating with its follow-ups (kiosk snapshot + centre results)."""
     overdue_promised: list[FollowupView]
     overdue_followups: list[FollowupView]
+    clock_skew_s: float | None = None
+    """The largest clock error among the hall's kiosks at their last push (centre minus kiosk)."""
     matches_kiosk: bool | None = None
     """When the kiosk's 日结 carried its figures: whether the centre's are identical (None: not sent)."""
 
@@ -160,6 +162,8 @@ def _halls(conn: Connection) -> dict[str, dict[str, Any]]:
         if k.last_push_at is not None:
             at = k.last_push_at if k.last_push_at.tzinfo else k.last_push_at.replace(tzinfo=dt.UTC)
             h["last_push"] = max(h["last_push"] or at, at)
+        if k.last_skew_seconds is not None and abs(k.last_skew_seconds) > abs(h.get("skew") or 0):
+            h["skew"] = k.last_skew_seconds
     return halls
 
 
@@ -243,6 +247,7 @@ def street_night(conn: Connection, day: dt.date, as_of: dt.date | None = None) -
                 synced=hall_id in closed,
                 matches_kiosk=compare_with_kiosk(summary, closed.get(hall_id)),
                 last_push_at=meta["last_push"],
+                clock_skew_s=meta.get("skew"),
                 kiosks=sorted(meta["kiosks"]),
                 dissatisfied=_dissatisfied(conn, hall_id, summary, as_of),
                 overdue_promised=promised,

@@ -102,6 +102,13 @@ def _rank_key(f: Figures) -> tuple[float, float, int]:
     )
 
 
+def _skew(seconds: float | None) -> str:
+    """A kiosk clock more than two minutes off: its times on tickets are wrong (ordering is not affected)."""
+    if seconds is None or abs(seconds) < 120:
+        return ""
+    return f' <span class="tag warn" title="自助机时钟与中心相差">时钟偏差 {-seconds / 60:+.0f} 分</span>'
+
+
 def _check(matches: bool | None) -> str:
     """Whether the kiosk's own 日结 figures (when it sent them) equal the centre's."""
     if matches is None:
@@ -115,7 +122,7 @@ def _halls_table(night: StreetNight, link: Links) -> str:
     rows = []
     for i, h in enumerate(sorted(night.halls, key=lambda h: _rank_key(h.figures)), 1):
         sync = (
-            '<span class="tag ok">已同步</span>' + _check(h.matches_kiosk)
+            '<span class="tag ok">已同步</span>' + _check(h.matches_kiosk) + _skew(h.clock_skew_s)
             if h.synced
             else f'<span class="tag bad">未同步日结</span> <span class="muted">最后上传 {local(h.last_push_at)}</span>'
         )
@@ -304,7 +311,8 @@ def render_hall(night: StreetNight, hall: HallNight, link: Links) -> str:
     crumbs = f"<a href='{escape(link(''))}'>全街道</a> › {escape(hall.hall_name)}"
     checks: dict[bool | None, str] = {True: "，与自助机日结一致", False: "，与自助机日结不一致！", None: ""}
     sync = ("已同步日结" if hall.synced else "未同步日结") + checks[hall.matches_kiosk]
-    meta = f"{sync} · 最后上传 {local(hall.last_push_at)} · 自助机 {escape(', '.join(hall.kiosks))}"
+    skew = "" if hall.clock_skew_s is None else f" · 时钟偏差 {-hall.clock_skew_s:+.0f} 秒"
+    meta = f"{sync} · 最后上传 {local(hall.last_push_at)} · 自助机 {escape(', '.join(hall.kiosks))}{skew}"
     return _page(
         f"{hall.hall_name} {night.day}",
         f"{hall.hall_name} · 日结 {_day_label(night.day)}",

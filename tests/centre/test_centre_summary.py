@@ -10,7 +10,7 @@ import random
 from pathlib import Path
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from kiosk.config.schema import HallConfig
 from kiosk.db.database import Database
@@ -114,7 +114,12 @@ def _street(centre: RunningCentre, tmp_path: Path) -> list[Database]:
 
 def test_street_page_csv_and_followups(centre: RunningCentre, tmp_path: Path) -> None:
     dbs = _street(centre, tmp_path)
+    with centre.engine.begin() as conn:  # H1's kiosk clock runs ten minutes fast
+        conn.execute(
+            update(models.Kiosk).where(models.Kiosk.kiosk_id == "K1").values(last_skew_seconds=-600.0)
+        )
     html = requests.get(f"{centre.url}/summary/{DAY}", timeout=30)
+    assert "时钟偏差 +10 分" in html.text
     assert html.status_code == 200
     assert "未同步日结：社区2" in html.text  # the hall whose 日结 never arrived is named
     assert html.text.count("<svg") >= 4
