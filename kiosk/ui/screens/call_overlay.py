@@ -40,6 +40,9 @@ class CallOverlay(FloatLayout):
         self.history: list[tuple[str, int, bool]] = []
 
     def enqueue(self, number: str, window: int, recall: bool = False) -> None:
+        # A window's new call supersedes its call still waiting to be shown: that resident has been
+        # served or passed over already. So the queue never holds more calls than there are windows.
+        self._queue = deque(c for c in self._queue if c[1] != window)
         self._queue.append((number, window, recall))
         self.pending = len(self._queue)
         if not self.showing:
@@ -54,7 +57,10 @@ class CallOverlay(FloatLayout):
         self.pending = len(self._queue)
         self.number, self.window, self.recall = number, window, recall
         app = App.get_running_app()
-        self.compact = app.idle_seconds() < IN_USE_S or app.sm.current not in RESTING
+        # A banner, not the full screen, while someone is using the kiosk, and during a burst of calls
+        # (the full screen would hold the kiosk for the whole burst).
+        busy = app.idle_seconds() < IN_USE_S or app.sm.current not in RESTING
+        self.compact = busy or len(self._queue) >= 2
         self.showing = True
         self._attach()
         self.shown_count += 1
