@@ -229,6 +229,38 @@ def call_overlay(p: Any, rt: Any, data: Path) -> None:
     assert "再次呼叫" in screen_text(p)
 
 
+@scenario
+def closed_then_open(p: Any, rt: Any, data: Path) -> None:
+    """Out of hours the kiosk says so, with the hours and the next opening; at opening it is home."""
+    p.wait(lambda: p.app.sm.current == "closed", 10, "the closed screen")
+    text = screen_text(p)
+    for expected in ("现在不是办公时间", "暂停取号", "上午 09:00–12:00", "下次开始取号：明天 09:00"):
+        assert expected in text, (expected, text)
+    assert p.ui(lambda: p.find("pension_enrol")) is None  # no service button to press
+    rt.engine.clock.set(rt.engine.clock.now().replace(hour=1, minute=0))  # 09:00 in Shanghai
+    p.wait(lambda: p.app.sm.current == "home", 10, "home at opening time")
+    p.tap("pension_enrol")
+    on_ticket_screen(p, "printed")
+
+
+closed_then_open.clock_at = "2026-11-25 20:30"  # type: ignore[attr-defined]
+
+
+@scenario
+def out_of_service(p: Any, rt: Any, data: Path) -> None:
+    """A required printer going offline takes the kiosk out of service, and back when it returns."""
+    rt.printer_sim.set_state("offline")
+    p.wait(lambda: p.app.sm.current == "out_of_service", 15, "the out-of-service screen")
+    text = screen_text(p)
+    assert "暂停服务" in text and "请到窗口咨询工作人员" in text, text
+    assert rows(data, "SELECT count(*) FROM tickets") == [(0,)]
+    rt.printer_sim.set_state("ready")
+    p.wait(lambda: p.app.sm.current == "home", 15, "home once the printer is back")
+
+
+out_of_service.printer_required = True  # type: ignore[attr-defined]
+
+
 # ---- process ------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
@@ -248,7 +280,13 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.ui.app import KioskApp
     from kiosk.ui.automation import fixed_clock, run_with_pilot, sample_config
 
-    runtime = build_runtime(sample_config(baudrate=115200), args.data_dir, clock=fixed_clock()).start()
+    fn = SCENARIOS[args.scenario]
+    config = sample_config(baudrate=115200)
+    if getattr(fn, "printer_required", False):
+        devices = config.devices.model_copy(update={"printer_required": True})
+        config = config.model_copy(update={"devices": devices})
+    clock = fixed_clock(getattr(fn, "clock_at", "2026-11-25 10:00"))
+    runtime = build_runtime(config, args.data_dir, clock=clock).start()
     app = KioskApp(runtime, portrait=h > w)
     try:
         errors = run_with_pilot(app, lambda p: SCENARIOS[args.scenario](p, runtime, args.data_dir))
