@@ -21,7 +21,7 @@ from kiosk.sim.procs import KioskProcess
 
 KIOSK_DOWN = dt.timedelta(minutes=1)
 """How long the kiosk stays dark after the SIGKILL before it is switched on again; its real start-up
-(about 3 s: imports, migrations, printer and bus) comes on top, i.e. ~15 simulated minutes at speed 300."""
+(2–3 s: imports, migrations, printer and bus) comes on top, i.e. 10–15 simulated minutes at speed 300."""
 
 
 @dataclass(frozen=True)
