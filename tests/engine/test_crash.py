@@ -160,11 +160,12 @@ def test_sigkill_at_random_moments(tmp_path: Path) -> None:
     db_path = tmp_path / "crash.db"
     rng = random.Random(20261126)
     seen = Reported()
+    stderr = (tmp_path / "worker.stderr").open("wb")  # a file, so a chatty worker never blocks on a pipe
     proc = subprocess.Popen(
         [sys.executable, str(WORKER), str(db_path)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         cwd=tmp_path,
     )
     assert proc.stdin is not None and proc.stdout is not None
@@ -202,10 +203,14 @@ def test_sigkill_at_random_moments(tmp_path: Path) -> None:
             spent["check"] += t3 - t2
         proc.stdin.close()
         proc.wait(timeout=30)
+    except BaseException:
+        print((tmp_path / "worker.stderr").read_text(errors="replace")[-5000:], file=sys.stderr)
+        raise
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        stderr.close()
     events = check(db_path, seen, deep=True)
     assert statuses["killed"] == KILLS
     print(
