@@ -2,7 +2,7 @@
 
 Runs the real command (`kiosk-admin simulate-day`) in-process: the street centre and the kiosk are real
 child processes, the keypads are on a pty, the printer on loopback TCP, the databases are SQLite files.
-One and a half opening hours at speed 300 take about 18 s of simulated time plus process start-ups; the
+One and a half opening hours at speed 300 take 18 s of real time, plus process start-ups and the close; the
 faults are compressed into them: paper out and refilled, the keypad bus unplugged, the kiosk SIGKILLed
 mid-tap and restarted, the centre unreachable. Nothing asserted here depends on the machine's speed:
 the checks are invariants over both databases and the simulator's ledger.
