@@ -223,7 +223,7 @@ def call_overlay(p: Any, rt: Any, data: Path) -> None:
     p.wait(lambda: overlay.number == "D001", 20, "second call")
     assert p.ui(lambda: list(overlay.history)) == [("A001", 1, False), ("D001", 3, False)]
     p.wait(lambda: not overlay.showing, 20, "overlay gone")
-    p.wait(lambda: "D001  →  3号窗口" in p.texts(), 10, "latest calls list")
+    p.wait(lambda: "D001　3号窗口" in p.texts(), 10, "latest calls list")
     rt.window_op("recall", 1).result(10)
     p.wait(lambda: overlay.showing and overlay.recall, 10, "recall shown")
     assert "再次呼叫" in screen_text(p)

@@ -3,6 +3,7 @@ overwrite each other; each stays up while its announcement plays (and at least `
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 MIN_SHOW_S = 4.0
 AFTER_VOICE_S = 1.2
+QUIET_S = 15.0
+"""Full screen only for a call after a quiet spell; calls closer together than this come as banners."""
 IN_USE_S = 12.0
 """A touch this recent means someone is using the kiosk: calls show as a banner, not full screen."""
 RESTING = ("home", "closed", "out_of_service")
@@ -37,6 +40,7 @@ class CallOverlay(FloatLayout):
         super().__init__(**kwargs)
         self._queue: deque[tuple[str, int, bool]] = deque()
         self._hide_ev = None
+        self._quiet_since = -1e9
         self.history: list[tuple[str, int, bool]] = []
 
     def enqueue(self, number: str, window: int, recall: bool = False) -> None:
@@ -51,6 +55,7 @@ class CallOverlay(FloatLayout):
     def _next(self, *_args: Any) -> None:
         if not self._queue:
             self.showing = False
+            self._quiet_since = time.monotonic()
             self._detach()
             return
         number, window, recall = self._queue.popleft()
@@ -60,7 +65,8 @@ class CallOverlay(FloatLayout):
         # A banner, not the full screen, while someone is using the kiosk, and during a burst of calls
         # (the full screen would hold the kiosk for the whole burst).
         busy = app.idle_seconds() < IN_USE_S or app.sm.current not in RESTING
-        self.compact = busy or len(self._queue) >= 2
+        burst = len(self._queue) >= 1 or time.monotonic() - self._quiet_since < QUIET_S
+        self.compact = busy or burst
         self.showing = True
         self._attach()
         self.shown_count += 1
