@@ -173,6 +173,9 @@ class QueueRules(_Strict):
     """How many times a ticket may be recalled (重呼)."""
     no_show_requeue_behind: int = Field(default=3, ge=0, le=50)
     """A no-show put back waits behind this many others."""
+    aging_minutes: int = Field(default=30, ge=0, le=480)
+    """A ticket that has waited this long is called by the next window serving it before that
+    window's preferred services (0 = strict service order, which can starve services listed last)."""
     missed_call_rule: str = "过号请到服务台重新排队，或向工作人员说明"
     """The missed-call rule printed on the ticket."""
 

@@ -3,6 +3,7 @@ pause and resume. One code path whoever presses the button (keypad, touch screen
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.db import models as m
+from kiosk.engine.clock import as_utc
 from kiosk.engine.context import Context, Notice
 from kiosk.engine.errors import (
     DomainError,
@@ -101,22 +103,35 @@ def _regular_calls_since_priority(s: Session, ctx: Context, service_code: str) -
 
 
 def pick_next(s: Session, ctx: Context, window: int) -> m.Ticket | None:
-    """The window's services in its order, then the priority policy, then arrival."""
-    policy = ctx.config.priority
-    for code in ctx.config.window(window).services:
-        queue = _waiting(s, ctx, code)
-        if not queue:
-            continue
-        prio = [t for t in queue if t.priority is not None]
-        regular = [t for t in queue if t.priority is None]
-        if not prio:
-            return regular[0]
-        if not regular or policy.mode == "first":
-            return prio[0]
-        if _regular_calls_since_priority(s, ctx, code) >= policy.regular_per_priority:
-            return prio[0]
-        return regular[0]
+    """The window's services in its order, then the priority policy, then arrival — except that a
+    ticket kept waiting past `queue.aging_minutes` comes first, so a service listed last at a busy
+    window is not starved through the morning peak."""
+    codes = ctx.config.window(window).services
+    queues = {code: _waiting(s, ctx, code) for code in codes}
+    aging = ctx.config.queue.aging_minutes
+    if aging:
+        limit = ctx.now() - dt.timedelta(minutes=aging)
+        overdue = [q[0] for q in queues.values() if q and as_utc(q[0].issued_at) <= limit]
+        if overdue:
+            oldest = min(overdue, key=lambda t: t.queue_order)
+            return _by_priority_policy(s, ctx, oldest.service_code, queues[oldest.service_code])
+    for code in codes:
+        if queues[code]:
+            return _by_priority_policy(s, ctx, code, queues[code])
     return None
+
+
+def _by_priority_policy(s: Session, ctx: Context, code: str, queue: list[m.Ticket]) -> m.Ticket:
+    policy = ctx.config.priority
+    prio = [t for t in queue if t.priority is not None]
+    regular = [t for t in queue if t.priority is None]
+    if not prio:
+        return regular[0]
+    if not regular or policy.mode == "first":
+        return prio[0]
+    if _regular_calls_since_priority(s, ctx, code) >= policy.regular_per_priority:
+        return prio[0]
+    return regular[0]
 
 
 def _start_call(s: Session, ctx: Context, ws: m.WindowState, ticket: m.Ticket) -> CallResult:
