@@ -10,6 +10,7 @@ import datetime as dt
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,25 @@ DEFAULT_CONFIG = "assets/hall.sample.yaml"
 DEFAULT_DATA = "var"
 
 
-def _engine(args: argparse.Namespace) -> tuple[Any, Any]:
+def _with_engine(args: argparse.Namespace, action: Callable[[Any], int]) -> int:
+    """Run `action(engine)` on the hall's database; a refused operation prints its reason."""
     from kiosk.db.database import Database
     from kiosk.engine.engine import QueueEngine
+    from kiosk.engine.errors import DomainError
 
     config = load_config(args.config)
     db = Database(Path(args.data_dir) / "kiosk.db")
-    return QueueEngine(config, db), db
+    try:
+        return action(QueueEngine(config, db))
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+
+
+def _day(args: argparse.Namespace) -> dt.date | None:
+    return dt.date.fromisoformat(args.date) if args.date else None
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -56,47 +69,33 @@ def cmd_hash_pin(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    engine, db = _engine(args)
-    try:
-        day = dt.date.fromisoformat(args.date) if args.date else None
-        summary = engine.summary(day)
+    def show(engine: Any) -> int:
+        summary = engine.summary(_day(args))
         if args.json:
             print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
         else:
             print(format_summary(engine.config, summary))
-    finally:
-        db.close()
-    return 0
+        return 0
+
+    return _with_engine(args, show)
 
 
 def cmd_close_day(args: argparse.Namespace) -> int:
-    from kiosk.engine.errors import DomainError
-
-    engine, db = _engine(args)
-    try:
-        day = dt.date.fromisoformat(args.date) if args.date else None
-        removed = engine.close_day(day)
+    def close(engine: Any) -> int:
+        removed = engine.close_day(_day(args))
         print(f"日结完成：{removed} 个未办理的号已清除（记录保留）")
-    except DomainError as exc:
-        print(exc.message, file=sys.stderr)
-        return 1
-    finally:
-        db.close()
-    return 0
+        return 0
+
+    return _with_engine(args, close)
 
 
 def cmd_followup(args: argparse.Namespace) -> int:
-    from kiosk.engine.errors import DomainError
-
-    engine, db = _engine(args)
-    try:
+    def record(engine: Any) -> int:
         engine.record_followup(args.id, args.result)
-    except DomainError as exc:
-        print(exc.message, file=sys.stderr)
-        return 1
-    finally:
-        db.close()
-    return 0
+        print("已记录")
+        return 0
+
+    return _with_engine(args, record)
 
 
 def cmd_walkthrough(args: argparse.Namespace) -> int:
