@@ -4,6 +4,7 @@ History is kept; numbering restarts by itself because numbers are unique per bus
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,7 +12,9 @@ from sqlalchemy.orm import Session
 from kiosk.db import models as m
 from kiosk.engine.calling import _end_handling, window_state
 from kiosk.engine.context import Context, Notice
+from kiosk.engine.day_records import load_day_records
 from kiosk.engine.errors import DayAlreadyClosed, DomainError
+from kiosk.engine.summary import compute_summary
 
 
 def close_day(s: Session, ctx: Context, day: dt.date | None = None) -> int:
@@ -51,11 +54,18 @@ def close_day(s: Session, ctx: Context, day: dt.date | None = None) -> int:
         ctx.emit(s, "rating.expired", now, rating=ctx.snap_rating(slot))
     s.add(m.DayClose(business_date=day, closed_at=now, removed=removed))
     s.flush()
+    # The 日结 figures travel with the close so the centre can confirm its own match (核对一致).
+    figures = compute_summary(load_day_records(s, day), ctx.hall_id, day).figures_dict()
     ctx.emit(
         s,
         "day.closed",
         now,
-        day_close={"hall_id": ctx.hall_id, "business_date": day.isoformat(), "closed_at": now.isoformat()},
+        day_close={
+            "hall_id": ctx.hall_id,
+            "business_date": day.isoformat(),
+            "closed_at": now.isoformat(),
+            "figures": json.loads(json.dumps(figures)),
+        },
     )
     ctx.notify(s, Notice("closed", detail={"business_date": day.isoformat(), "removed": removed}))
     return removed

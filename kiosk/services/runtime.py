@@ -31,6 +31,7 @@ from kiosk.engine.context import Notice
 from kiosk.engine.engine import QueueEngine
 from kiosk.engine.schedule import IssueWindow
 from kiosk.engine.summary import DaySummary
+from kiosk.services.centre_config import with_centre_holidays
 from kiosk.services.demo import DemoResidents, demo_clock
 from kiosk.services.documents import day_slip_doc, guide_doc
 from kiosk.services.health import BusHealthView, Health, KeypadHealthView, SyncHealthView
@@ -56,8 +57,8 @@ WINDOW_OPS = (
 
 class KioskRuntime:
     def __init__(self, config: HallConfig, data_dir: Path, *, clock: Clock | None = None, demo: bool = False):
-        self.config = config
         self.data_dir = Path(data_dir)
+        self.config = config = with_centre_holidays(config, self.data_dir / "centre-config")
         self.demo = demo
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.data_dir / "kiosk.db")

@@ -8,6 +8,7 @@ from pathlib import Path
 from kiosk.config.schema import HallConfig
 from kiosk.db.database import Database
 from kiosk.engine.engine import QueueEngine
+from kiosk.services.centre_config import document_store
 from kiosk.services.health import SyncHealthView
 from sync.client.kiosk_source import KioskOutboxSource
 from sync.client.scheduler import SyncScheduler
@@ -23,10 +24,11 @@ class SyncLink:
         if settings is not None and settings.enabled:
             if not settings.key_file.is_absolute():
                 settings = settings.model_copy(update={"key_file": data_dir / settings.key_file.name})
+            source = KioskOutboxSource(db, apply_documents=document_store(data_dir / "centre-config"))
             self.scheduler = SyncScheduler(
                 settings,
-                KioskOutboxSource(db),
-                KioskOutboxSource(db),
+                source,
+                source,
                 is_open=lambda: engine.issuing_state().open,
             )
 
