@@ -94,7 +94,9 @@ def test_kiosk_day_close_and_centre_agree_exactly(
         close = conn.execute(select(models.DayClose.data)).scalar_one()
         # the kiosk's day.closed carries its 日结 figures, and they match the centre's
         assert figures.compare_with_kiosk(at_centre, close) is True
-        assert figures.compare_with_kiosk(at_centre, {k: v for k, v in close.items() if k != "figures"}) is None
+        assert (
+            figures.compare_with_kiosk(at_centre, {k: v for k, v in close.items() if k != "figures"}) is None
+        )
         sent = json.loads(json.dumps(kiosk.figures_dict()))
         assert figures.compare_with_kiosk(at_centre, {**close, "figures": sent}) is True
         sent["hall"]["finished"] += 1
