@@ -42,3 +42,5 @@ class Health:
     db_error: str | None
     print_failures: list[tuple[str, str, str | None]]
     out_of_service_reason: str | None
+    notices: tuple[str, ...] = ()
+    """Things staff should know that are not faults (e.g. next year's holidays are unknown)."""

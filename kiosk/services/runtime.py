@@ -142,7 +142,7 @@ class KioskRuntime:
             return
         if n.kind == "called" and n.window is not None and n.number is not None:
             d.on_called(n.window, n.number)
-        if n.kind in ("issued", "called", "no_show", "closed"):
+        if n.kind in ("issued", "called", "no_show", "held", "transferred", "closed"):
             # Waiting counts are read on a worker so the writer thread is never held up.
             self._pool.submit(self._push_waiting_counts)
 
@@ -304,7 +304,22 @@ class KioskRuntime:
             db_error=self.db.last_error,
             print_failures=failures,
             out_of_service_reason=reason,
+            notices=self._calendar_notices(),
         )
+
+    def _calendar_notices(self) -> tuple[str, ...]:
+        """Warn ahead when the built-in calendar does not know the coming weeks' holidays."""
+        today = self.engine.ctx.today()
+        cal = self.config.calendar
+        for ahead in (0, 45):
+            day = today + dt.timedelta(days=ahead)
+            listed = any(d.year == day.year for d in (*cal.extra_holidays, *cal.extra_workdays))
+            if not self.engine.ctx.calendar.covered(day) and not listed:
+                return (
+                    f"内置节假日日历不含 {day.year} 年：请在配置 calendar.extra_holidays / extra_workdays 中"
+                    f"填入国务院公布的 {day.year} 年放假安排，或由街道中心下发节假日日历。",
+                )
+        return ()
 
 
 def build_runtime(

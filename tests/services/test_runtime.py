@@ -173,3 +173,18 @@ def test_health_reports_the_printer_and_every_keypad(runtime: KioskRuntime) -> N
     assert h.printer_state == "paper_out" and "纸" in h.printer_action
     assert [k.window for b in h.buses for k in b.keypads] == [1, 2, 3, 4]
     assert h.sync.state == "disabled"
+
+
+def test_staff_are_warned_when_next_years_holidays_are_unknown(
+    sample_config: HallConfig, tmp_path: Path
+) -> None:
+    unknown = sample_config.model_copy(update={"calendar": type(sample_config.calendar)()})
+    late_december = ManualClock(dt.datetime(2027, 12, 20, 1, 30, tzinfo=dt.UTC))
+    rt = build_runtime(unknown, tmp_path / "d", clock=late_december)
+    try:
+        assert any("2027" in n or "2028" in n for n in rt._calendar_notices())
+        known = ManualClock(dt.datetime(2025, 11, 3, 1, 30, tzinfo=dt.UTC))
+        rt.engine.ctx.clock = known
+        assert rt._calendar_notices() == ()
+    finally:
+        rt.stop()
