@@ -132,6 +132,11 @@ class HallNight:
     """The largest clock error among the hall's kiosks at their last push (centre minus kiosk)."""
     matches_kiosk: bool | None = None
     """When the kiosk's 日结 carried its figures: whether the centre's are identical (None: not sent)."""
+    service_names: dict[str, str] = field(default_factory=dict)
+    """Service code → the name residents saw, from the tickets' snapshots."""
+
+    def service_name(self, code: str) -> str:
+        return self.service_names.get(code, code)
 
     @property
     def figures(self) -> Figures:
@@ -165,6 +170,17 @@ def _halls(conn: Connection) -> dict[str, dict[str, Any]]:
         if k.last_skew_seconds is not None and abs(k.last_skew_seconds) > abs(h.get("skew") or 0):
             h["skew"] = k.last_skew_seconds
     return halls
+
+
+def _service_names(conn: Connection, hall_id: str, day: dt.date) -> dict[str, str]:
+    code = models.Ticket.data["service_code"].as_string()
+    name = models.Ticket.data["service_name"].as_string()
+    rows = conn.execute(
+        select(code, name)
+        .where(models.Ticket.hall_id == hall_id, models.Ticket.business_date == day.isoformat())
+        .distinct()
+    )
+    return {c: n for c, n in rows if c and n}
 
 
 def _overdue(conn: Connection, hall_id: str, as_of: dt.date) -> tuple[list[FollowupView], list[FollowupView]]:
@@ -252,6 +268,7 @@ def street_night(conn: Connection, day: dt.date, as_of: dt.date | None = None) -
                 dissatisfied=_dissatisfied(conn, hall_id, summary, as_of),
                 overdue_promised=promised,
                 overdue_followups=others,
+                service_names=_service_names(conn, hall_id, day),
             )
         )
         merged.tickets += records.tickets

@@ -194,7 +194,7 @@ def _dissatisfied_table(halls: list[HallNight], as_of: dt.date, with_hall: bool)
             hall_cell = f'<td class="l">{escape(h.hall_name)}</td>' if with_hall else ""
             rows.append(
                 f"<tr>{hall_cell}<td class='l'>{escape(d['number'])}</td><td>{d['window']}号</td>"
-                f"<td class='l'>{escape(d['service_code'])}</td><td class='l'>{LEVELS.get(d['level'], d['level'])}</td>"
+                f"<td class='l'>{escape(h.service_name(d['service_code']))}</td><td class='l'>{LEVELS.get(d['level'], d['level'])}</td>"
                 f"<td>{local(d['rated_at'])}</td>{_fu_cell(d['followups'], 'callback', as_of)}"
                 f"{_fu_cell(d['followups'], 'rectification', as_of)}</tr>"
             )
@@ -217,7 +217,7 @@ def _overdue_table(halls: list[HallNight], as_of: dt.date, with_hall: bool) -> s
             hall_cell = f'<td class="l">{escape(h.hall_name)}</td>' if with_hall else ""
             rows.append(
                 f"<tr>{hall_cell}<td class='l'>{KIND.get(v.data['kind'], v.data['kind'])}</td>"
-                f"<td class='l'>{escape(v.data['service_code'])}</td><td>{v.data['window_number']}号</td>"
+                f"<td class='l'>{escape(h.service_name(v.data['service_code']))}</td><td>{v.data['window_number']}号</td>"
                 f"<td>{escape(str(v.data['business_date']))}</td><td>{due.isoformat()}</td>"
                 f"<td><span class='tag bad'>{(as_of - due).days} 天</span></td>"
                 f"<td class='l'><code>{escape(v.data['id'])}</code></td></tr>"
@@ -302,7 +302,10 @@ def render_hall(night: StreetNight, hall: HallNight, link: Links) -> str:
     )
     body += _windows_table(wins, "窗口排名")
     services = sorted(hall.summary.services.items())
-    rows = "".join(f"<tr><td class='l'>{escape(code)}</td>{_figure_cells(s)}</tr>" for code, s in services)
+    rows = "".join(
+        f"<tr><td class='l'>{escape(hall.service_name(code))}</td>{_figure_cells(s)}</tr>"
+        for code, s in services
+    )
     body += (
         f"<section><h2>按事项</h2><table><tr><th class='l'>事项</th>{FIG_HEAD}</tr>{rows}</table></section>"
     )

@@ -89,6 +89,7 @@ def test_kiosk_day_close_and_centre_agree_exactly(
     assert at_centre.to_dict() == kiosk.to_dict()
     page = requests.get(f"{centre.url}/summary/{DAY}/hall/{sample_config.hall_id}", timeout=30)
     assert page.status_code == 200 and "柏杨社区" in page.text
+    assert "城乡居民养老保险参保登记" in page.text, "services by the name residents saw, not their code"
     # a kiosk that sends its 日结 figures with day.closed gets them checked against the centre's
     with centre.engine.connect() as conn:
         close = conn.execute(select(models.DayClose.data)).scalar_one()
