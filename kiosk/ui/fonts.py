@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import subprocess
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -51,24 +52,21 @@ def has_cjk_glyphs(path: str | Path) -> bool:
         return False
 
 
-def candidates(configured: str | None = None) -> list[str]:
-    found: list[str] = []
-    if configured:
-        found.append(configured)
-    env = os.environ.get("KIOSK_FONT")
-    if env:
-        found.append(env)
-    for pattern in ("sans:lang=zh-cn", "sans:lang=zh"):
-        path = _fc(["fc-match", "-f", "%{file}", pattern]).strip()
-        if path:
-            found.append(path)
-    found.extend(KNOWN_PATHS)
-    for line in _fc(["fc-list", ":lang=zh", "file"]).splitlines():
-        path = line.strip().rstrip(":")
-        if path:
-            found.append(path)
+def candidates(configured: str | None = None) -> Iterator[str]:
+    """Candidate font files, best first, each once; the slow `fc-list` only if nothing before fits."""
     seen: set[str] = set()
-    return [p for p in found if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
+
+    def fresh(paths: Iterable[str]) -> Iterator[str]:
+        for path in paths:
+            if path and path not in seen:
+                seen.add(path)
+                yield path
+
+    yield from fresh([configured or "", os.environ.get("KIOSK_FONT", "")])
+    for pattern in ("sans:lang=zh-cn", "sans:lang=zh"):
+        yield from fresh([_fc(["fc-match", "-f", "%{file}", pattern]).strip()])
+    yield from fresh(KNOWN_PATHS)
+    yield from fresh(line.strip().rstrip(":") for line in _fc(["fc-list", ":lang=zh", "file"]).splitlines())
 
 
 def _face0_is_japanese_or_korean(path: str) -> bool:
@@ -83,14 +81,20 @@ def _face0_is_japanese_or_korean(path: str) -> bool:
 
 
 def find_chinese_font(configured: str | None = None) -> str | None:
-    ordered = candidates(configured)
-    ordered.sort(key=lambda p: p != configured and _face0_is_japanese_or_korean(p))
-    for path in ordered:
-        if Path(path).is_file() and has_cjk_glyphs(path):
-            return path
-        if path == configured:
-            log.warning("configured font %s is missing or has no Chinese glyphs; looking for another", path)
-    return None
+    """The first candidate that draws Chinese; a Japanese/Korean-first collection only as a last resort."""
+    fallback = None
+    for path in candidates(configured):
+        if not (Path(path).is_file() and has_cjk_glyphs(path)):
+            if path == configured:
+                log.warning(
+                    "configured font %s is missing or has no Chinese glyphs; looking for another", path
+                )
+            continue
+        if path != configured and _face0_is_japanese_or_korean(path):
+            fallback = fallback or path
+            continue
+        return path
+    return fallback
 
 
 def register_default_font(configured: str | None = None) -> str | None:
