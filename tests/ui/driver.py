@@ -169,6 +169,10 @@ def staff_pin(p: Any, rt: Any, data: Path) -> None:
     p.wait(lambda: p.app.sm.current == "staff", 10, "the staff screen")
     p.wait(lambda: "取号 0" in p.app.screen("staff").figures_text, 10, "today's figures")
     assert "打印机" in p.ui(lambda: p.app.screen("staff").health_text)
+    p.tap("voice_silent")
+    p.wait(lambda: p.app.voice.silent, 5, "silent mode")
+    p.tap("volume_down")
+    p.wait(lambda: p.app.voice.volume == 0.9, 5, "volume down")
     p.tap("staff_exit")
     p.wait(lambda: p.app.sm.current == "home", 5)
 

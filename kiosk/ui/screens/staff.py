@@ -3,6 +3,7 @@ window (the same engine operations as a keypad), the 日结 slip and closing the
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 from typing import Any
@@ -53,11 +54,13 @@ class StaffScreen(Screen):
     last_ticket = StringProperty("")
     last_ticket_id = StringProperty("")
     busy = BooleanProperty(False)
+    voice_text = StringProperty("")
 
     def prepare(self, **_params: Any) -> None:
         self.status = ""
         self.confirm_close = False
         self._build_caller()
+        self.voice_text = self._voice_line()
         app = App.get_running_app()
         if app.health is not None:
             self.show_health(app.health)
@@ -73,8 +76,8 @@ class StaffScreen(Screen):
 
     # ---- health ------------------------------------------------------------------------------
     def show_health(self, h: Any) -> None:
-        app = App.get_running_app()
-        now = app.runtime.engine.clock.now() if app.runtime else None
+        # Devices and sync stamp their times with the wall clock, not the hall's (demo) clock.
+        now = dt.datetime.now(dt.UTC)
         printer = fmt.PRINTER_STATES.get(h.printer_state, h.printer_state)
         lines = [
             f"[b]打印机[/b]：{printer}" + (f"（{h.printer_message}）" if h.printer_message != "正常" else "")
@@ -87,14 +90,14 @@ class StaffScreen(Screen):
                 + (f"，{bus.last_error}" if bus.last_error else "")
             )
             for k in bus.keypads:
-                seen = fmt.ago_text(k.last_seen, now) if now else "—"
+                seen = fmt.ago_text(k.last_seen, now)
                 flag = "　[color=#C62828]无响应[/color]" if k.silent else ""
                 lines.append(f"　{k.window} 号窗口（地址 {k.address}）：最近应答 {seen}{flag}")
         if not h.buses:
             lines.append("[b]评价器[/b]：未配置（用下方软件呼叫器）")
         s = h.sync
         sync_state = fmt.SYNC_STATES.get(s.state, s.state)
-        last_ok = fmt.ago_text(s.last_success, now) if now else "—"
+        last_ok = fmt.ago_text(s.last_success, now)
         lines.append(f"[b]同步到街道中心[/b]：{sync_state}，待上传 {s.backlog} 条，最近成功 {last_ok}")
         if s.last_error:
             lines.append(f"　最近错误：{s.last_error}")
@@ -161,6 +164,23 @@ class StaffScreen(Screen):
             self.last_ticket, self.last_ticket_id = notice.number or "", notice.ticket_id
         if notice.kind in ("called", "finished", "no_show", "paused", "resumed", "rating", "issued"):
             self.refresh()
+
+    # ---- voice ---------------------------------------------------------------------------------
+    def toggle_silent(self) -> None:
+        voice = App.get_running_app().voice
+        voice.silent = not voice.silent
+        self.voice_text = self._voice_line()
+
+    def change_volume(self, step: float) -> None:
+        voice = App.get_running_app().voice
+        voice.volume = round(min(1.0, max(0.1, voice.volume + step)), 1)
+        self.voice_text = self._voice_line()
+
+    def _voice_line(self) -> str:
+        voice = App.get_running_app().voice
+        if not voice.available:
+            return "叫号语音：没有可用的声卡，只在屏幕上显示"
+        return "叫号语音：" + ("静音" if voice.silent else f"开，音量 {int(voice.volume * 100)}%")
 
     # ---- reprint, day slip, close -------------------------------------------------------------
     def reprint(self, ticket_id: str, number: str) -> None:
