@@ -259,7 +259,7 @@ def compute_summary(
             f.issued += 1
             f.no_show += t.status == "no_show"
             f.removed += t.status == "removed"
-            f.print_failures += t.print_status == "failed"
+            f.print_failures += t.print_status in ("failed", "on_screen")  # never printed as issued
 
     waits: dict[str, list[float]] = {}
     first_call: dict[str, HandlingRec] = {}
