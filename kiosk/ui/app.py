@@ -95,7 +95,7 @@ class KioskApp(App):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        self.runtime = runtime
+        self.runtime: Any = runtime
         self.config_hall = config if config is not None else getattr(runtime, "config", None)
         self.config_problems = list(config_problems or [])
         self.windowed = windowed

@@ -77,7 +77,7 @@ def _face0_is_japanese_or_korean(path: str) -> bool:
         family = ImageFont.truetype(path, 12).getname()[0]
     except Exception:
         return False
-    return family.endswith((" JP", " KR"))
+    return (family or "").endswith((" JP", " KR"))
 
 
 def find_chinese_font(configured: str | None = None) -> str | None:

@@ -17,6 +17,7 @@ import threading
 import wave
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class Voice:
             sound = None if self.silent or not self.available else self._load(data)
             Clock.schedule_once(lambda _dt, s=sound, sec=seconds, cb=on_ready: self._play(s, sec, cb))
 
-    def _load(self, data: bytes):  # type: ignore[no-untyped-def]
+    def _load(self, data: bytes) -> Any:
         from kivy.core.audio import SoundLoader
 
         self._seq += 1
@@ -150,7 +151,7 @@ class Voice:
             self.available = False
             log.warning("voice disabled, calls are shown silently: %s", why)
 
-    def _play(self, sound, seconds: float, on_ready: Callable[[float], None]) -> None:  # type: ignore[no-untyped-def]
+    def _play(self, sound: Any, seconds: float, on_ready: Callable[[float], None]) -> None:
         if sound is None or self.silent:
             seconds = 0.0  # nothing to wait for: the overlay keeps its own minimum time
         else:

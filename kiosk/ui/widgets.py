@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
@@ -43,7 +44,7 @@ class KioskButton(Button):
     bg_down = ColorProperty(theme.PRIMARY_DOWN)
     _last = 0.0
 
-    def on_touch_down(self, touch):  # type: ignore[no-untyped-def]
+    def on_touch_down(self, touch: Any) -> bool:
         if self.disabled or not self.collide_point(*touch.pos):
             return super().on_touch_down(touch)
         if getattr(touch, "button", "left") != "left":
@@ -59,7 +60,7 @@ class KioskButton(Button):
         if self.press_feedback:  # otherwise not even `state` changes: the style re-sets the image
             super()._do_press()
 
-    def _do_release(self, *args):  # type: ignore[no-untyped-def]
+    def _do_release(self, *args: Any) -> None:
         if self.press_feedback:
             super()._do_release(*args)
 

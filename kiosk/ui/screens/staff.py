@@ -201,6 +201,10 @@ class StaffScreen(Screen):
             lambda e: setattr(self, "status", f"日结单打印失败：{e}"),
         )
 
+    def _closed(self, removed: int) -> None:
+        self.status = f"已日结，{removed} 个未办理的号作废"
+        self.refresh()
+
     def close_day(self) -> None:
         if not self.confirm_close:
             self.confirm_close = True
@@ -211,6 +215,6 @@ class StaffScreen(Screen):
         self.status = "正在日结…"
         when_done(
             rt.close_day(),
-            lambda n: (setattr(self, "status", f"已日结，{n} 个未办理的号作废"), self.refresh()),
+            self._closed,
             lambda e: setattr(self, "status", f"日结失败：{getattr(e, 'message', e)}"),
         )
