@@ -74,6 +74,22 @@ def regular(p: Any, rt: Any, data: Path) -> None:
     p.tap("ticket_done")
     p.wait(lambda: p.app.sm.current == "home", 5, "home")
     p.wait(lambda: "等候 1 人" in p.texts(), 10, "the queue count on the home screen")
+    # One touch provider: one press on the glass is exactly one touch in Kivy.
+    from kivy.base import EventLoop
+    from kivy.config import Config
+    from kivy.core.window import Window
+
+    assert p.ui(lambda: Config.items("input")) == [("mouse", "mouse,disable_multitouch")]
+    providers = p.ui(lambda: sorted(type(x).__name__ for x in EventLoop.input_providers))
+    assert providers == ["MouseMotionEventProvider", "SDL2MotionEventProvider"], (
+        providers
+    )  # SDL2's is inert on Linux
+    touches: list[Any] = []
+    p.ui(lambda: Window.fbind("on_touch_down", lambda _w, t: touches.append(t.device)))
+    p.tap("elder_mode")
+    time.sleep(0.3)
+    assert touches == ["mouse"], touches
+    assert p.ui(lambda: p.app.theme.elder)
 
 
 @scenario
