@@ -44,7 +44,11 @@ def configure(*, windowed: bool = False, size: tuple[int, int] | None = None) ->
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     from kivy.config import Config
 
-    width, height = size or screen_size() or (1920, 1080)
+    screen = screen_size()
+    if size is None and windowed and screen is not None:
+        # A development window: the designed 1920×1080, but never bigger than the desktop.
+        size = (min(screen[0], 1920), min(screen[1] - 60, 1080))
+    width, height = size or screen or (1920, 1080)
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "pause_on_minimize", "0")
     Config.set("kivy", "window_icon", "")
