@@ -57,6 +57,9 @@ def configure(*, windowed: bool = False, size: tuple[int, int] | None = None) ->
     Config.set("graphics", "resizable", "0")
     Config.set("graphics", "multisamples", "0")
     Config.set("graphics", "vsync", "1")
+    # Input is read once per frame, and a release reaches the widgets a frame after SDL sees it:
+    # 120 frames a second halve that wait (a frame with nothing to draw costs a fraction of a ms).
+    Config.set("graphics", "maxfps", "120")
     if not windowed:
         # Without a window manager SDL's "fullscreen" leaves the X window at its default size and
         # place, so also ask for a borderless window at (0, 0) that is exactly the screen's size.
