@@ -10,6 +10,7 @@ without the record saying so).
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,6 @@ from drivers.printer.documents import TicketDoc
 from drivers.printer.driver import PrinterDriver, PrintResult
 from drivers.printer.status import PrinterState, PrinterStatus
 from drivers.printer.ticketing_policy import (
-    IssueDecision,
     IssueMode,
     PrintRecord,
     TicketPrintState,
@@ -60,28 +60,26 @@ class TicketDesk:
         """Blocking: call from a worker thread. A repeated request id returns the same ticket."""
         if self.printer is None:
             return self._issue_without_printer(service_code, priority, request_id)
-        issued: list[IssuedTicket] = []
-
-        def commit(_decision: IssueDecision) -> TicketDoc:
+        # The status query goes out now and is answered on the printer thread while the ticket
+        # commits: the ticket is issued whatever the printer says (a bad printer only changes how it
+        # is handed over), so the two need not wait for each other.
+        status = self.printer.check_status()
+        try:
             t = self.engine.issue(service_code, priority, request_id)
-            issued.append(t)
-            if not t.created:
-                raise _AlreadyIssued(t)
-            return ticket_doc(self.engine.config, t)
+        except DomainError as exc:
+            return TicketOutcome(None, error=exc, message=exc.message)
+        if not t.created:
+            return self._describe_existing(t)
+        doc = ticket_doc(self.engine.config, t)
 
         def save(_doc: TicketDoc, record: PrintRecord) -> None:
             detail = " ".join(x for x in (record.fault_code, record.fault_detail) if x) or None
-            self.engine.record_print_result(issued[0].id, _PRINT_STATUS[record.state], detail)
+            self.engine.record_print_result(t.id, _PRINT_STATUS[record.state], detail)
 
-        try:
-            outcome = issue_ticket(self.printer, commit, save, self.timeout_s)
-        except DomainError as exc:
-            return TicketOutcome(None, error=exc, message=exc.message)
-        except _AlreadyIssued as again:
-            return self._describe_existing(again.ticket)
+        outcome = issue_ticket(_Prefetched(self.printer, status), lambda _d: doc, save, self.timeout_s)
         rec = outcome.record
         return TicketOutcome(
-            issued[0],
+            t,
             printed=rec.state in (TicketPrintState.PRINTED, TicketPrintState.UNVERIFIED),
             on_screen=rec.show_on_screen or outcome.decision.mode is IssueMode.SHOW_ONLY,
             message=rec.resident_message,
@@ -134,10 +132,18 @@ class TicketDesk:
         )
 
 
-class _AlreadyIssued(Exception):
-    def __init__(self, ticket: IssuedTicket):
-        super().__init__(ticket.number)
-        self.ticket = ticket
+class _Prefetched:
+    """The printer driver with its status answer already requested."""
+
+    def __init__(self, printer: PrinterDriver, status: Future[PrinterStatus]):
+        self._printer = printer
+        self._status = status
+
+    def check_status(self) -> Future[PrinterStatus]:
+        return self._status
+
+    def print_doc(self, doc: TicketDoc) -> Future[PrintResult]:
+        return self._printer.print_doc(doc)
 
 
 def printer_state(printer: PrinterDriver | None) -> PrinterStatus:
