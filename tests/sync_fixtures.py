@@ -1,0 +1,62 @@
+"""Fixtures shared by tests/sync and tests/centre (each conftest imports them): a real centre on a
+loopback port over SQLite, or PostgreSQL when CENTRE_TEST_DATABASE_URL is set, and a real kiosk
+database file whose outbox holds a simulated hall day."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from kiosk.db.database import Database
+from sync.simulate import hall_day
+from sync.testing import RunningCentre, fill_outbox, running_centre, scratch_database
+
+PG_URL = os.environ.get("CENTRE_TEST_DATABASE_URL")
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgres",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(not PG_URL, reason="CENTRE_TEST_DATABASE_URL not set"),
+        ],
+    ),
+]
+DAY = date(2026, 11, 25)
+
+
+@pytest.fixture(params=BACKENDS)
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str | None]]:
+    pg = PG_URL if request.param == "postgres" else None
+    with scratch_database(str(tmp_path_factory.mktemp("centre")), pg) as db:
+        yield db
+
+
+@pytest.fixture
+def centre(database: tuple[str, str | None]) -> Iterator[RunningCentre]:
+    url, schema = database
+    with running_centre(url, schema, fault_injection=True, retry_after_seconds=1) as c:
+        yield c
+
+
+@pytest.fixture
+def kiosk_db(tmp_path: os.PathLike[str]) -> Iterator[Database]:
+    db = Database(os.path.join(tmp_path, "kiosk.db"))
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def day_events() -> list[dict[str, object]]:
+    return hall_day("H01", "K01", DAY, tickets=120, windows=4, seed=7)
+
+
+@pytest.fixture
+def filled_kiosk(kiosk_db: Database, day_events: list[dict[str, object]]) -> Database:
+    fill_outbox(kiosk_db, day_events)
+    return kiosk_db
