@@ -9,16 +9,18 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
+from sqlalchemy import text
+
 from kiosk.cli.report import format_summary
 from kiosk.config.loader import load_config
-from kiosk.engine.clock import ManualClock, utc_from_local
+from kiosk.engine.clock import ManualClock, local, utc_from_local
 from kiosk.engine.ratings import LEVEL_LABELS
 from kiosk.engine.workdays import WorkCalendar
 from kiosk.services.runtime import build_runtime
 
 
 def _say(clock: ManualClock, tz: str, text: str) -> None:
-    print(f"[{clock.now().astimezone(dt.UTC).astimezone(__import__('zoneinfo').ZoneInfo(tz)):%H:%M}] {text}")
+    print(f"[{local(clock.now(), tz):%H:%M}] {text}")
 
 
 def run_walkthrough(config_path: str, data_dir: Path) -> int:
@@ -95,9 +97,7 @@ def run_walkthrough(config_path: str, data_dir: Path) -> int:
             print()
             print(format_summary(config, e.summary(day)))
             fus = e.db.read(
-                lambda s: s.execute(
-                    __import__("sqlalchemy").text("select kind, due_date from followups order by kind")
-                ).all()
+                lambda s: s.execute(text("select kind, due_date from followups order by kind")).all()
             )
             for kind, due in fus:
                 print(f"  跟进任务 {kind}：{due} 前完成（按法定工作日计算）")

@@ -28,6 +28,7 @@ def ticket_doc(config: HallConfig, t: IssuedTicket, *, reprint: bool = False) ->
         hotline=config.hotline,
         qr_payload=t.id,
         reprint=reprint,
+        timezone=config.timezone,
     )
 
 
@@ -57,6 +58,7 @@ def guide_doc(
             m.name + (f"（{m.note}）" if m.note else "") for m in g.materials if m.name in (missing or [])
         ),
         window_number=window,
+        timezone=config.timezone,
     )
 
 
@@ -110,4 +112,5 @@ def day_slip_doc(config: HallConfig, summary: DaySummary, now: dt.datetime) -> D
         business_date=summary.business_date,
         rows=tuple(rows),
         printed_at_local=local(now, config.timezone),
+        timezone=config.timezone,
     )

@@ -23,9 +23,10 @@ from kiosk.config.loader import load_config
 from kiosk.config.schema import HallConfig
 from kiosk.db import models as m
 from kiosk.db.database import Database
-from kiosk.engine.clock import ManualClock, as_utc
+from kiosk.engine.clock import ManualClock
 from kiosk.engine.engine import QueueEngine
 from kiosk.engine.issuing import IssuedTicket
+from kiosk.services.documents import ticket_doc
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = "pension_enrol"
@@ -36,23 +37,8 @@ class Hall:
         self.cfg, self.engine = cfg, engine
 
     def doc(self, t: IssuedTicket, reprint: bool = False) -> TicketDoc:
-        return TicketDoc(
-            hall_name=self.cfg.name,
-            service_name=t.service_name,
-            number=t.number,
-            priority_label=t.priority_label,
-            windows=tuple(t.windows),
-            people_ahead=t.people_ahead,
-            wait_min_minutes=t.wait_min_minutes,
-            wait_max_minutes=t.wait_max_minutes,
-            issued_at_local=as_utc(t.issued_at),  # SQLite hands back naive UTC
-            promised_days=t.promised_days,
-            missed_call_rule=self.cfg.queue.missed_call_rule,
-            hotline=self.cfg.hotline,
-            qr_payload=t.id,
-            reprint=reprint,
-            timezone=self.cfg.timezone,
-        )
+        # The kiosk's own builder: the printed ticket is the one the kiosk would print.
+        return ticket_doc(self.cfg, t, reprint=reprint)
 
     def issue(
         self,
