@@ -19,10 +19,10 @@ from kivy.core.window import Window
 from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
-from kivy.uix.screenmanager import NoTransition, ScreenManager
+from kivy.uix.screenmanager import NoTransition
 
 from kiosk.services import ui_support as fmt
-from kiosk.ui import hardening, theme
+from kiosk.ui import hardening, render_cost, theme
 from kiosk.ui.bridge import background, on_ui
 from kiosk.ui.screens.call_overlay import CallOverlay
 from kiosk.ui.screens.closed import ClosedScreen
@@ -34,6 +34,7 @@ from kiosk.ui.screens.staff import StaffScreen
 from kiosk.ui.screens.ticket import TicketScreen
 from kiosk.ui.theme import Theme
 from kiosk.ui.voice import Voice
+from kiosk.ui.widgets import KioskScreenManager
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -101,6 +102,7 @@ class KioskApp(App):
         self.windowed = windowed
         self.theme = Theme(portrait=portrait)
         self.voice = Voice(silent=silent, volume=volume)
+        self.draw_hold = render_cost.DrawHold()
         self._last_touch = -1e9  # nobody has touched it yet
         self._refresh_trigger = Clock.create_trigger(self._refresh_data, 0.3)
         self._preview_trigger = Clock.create_trigger(self._refresh_preview, 1.0)
@@ -113,7 +115,7 @@ class KioskApp(App):
 
     # ---- building ---------------------------------------------------------------------------
     def build(self) -> KioskRoot:
-        self.sm = ScreenManager(transition=NoTransition())
+        self.sm = KioskScreenManager(transition=NoTransition())
         for screen in (
             HomeScreen(name="home"),
             GuideScreen(name="guide"),
@@ -136,6 +138,8 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         hardening.install(self.stop, windowed=self.windowed)
+        render_cost.install()
+        self.draw_hold.install()
         Window.clearcolor = theme.BG  # the background costs no full-screen quad of its own
         Window.bind(on_touch_down=self._poke)
         self.theme.portrait = Window.height > Window.width

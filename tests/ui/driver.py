@@ -281,6 +281,61 @@ def out_of_service(p: Any, rt: Any, data: Path) -> None:
 out_of_service.printer_required = True  # type: ignore[attr-defined]
 
 
+@scenario
+def cheap_frames(p: Any, rt: Any, data: Path) -> None:
+    """What keeps a frame cheap on a software renderer: no stencil clipping anywhere, nearest
+    sampling for solid shapes and text, hidden parts out of the tree, repaints held while a ticket
+    is issued and drawn once it is out."""
+    from kivy import kivy_shader_dir
+    from kivy.cache import Cache
+    from kivy.core.window import Window
+    from kivy.graphics import StencilPush
+
+    from kiosk.ui.automation import walk
+
+    def stencils() -> list[str]:
+        found = []
+        for screen in p.app.sm.screens:
+            for w in [p.app.sm, *walk(screen)]:
+                for group in (w.canvas.before, w.canvas, w.canvas.after):
+                    if any(isinstance(i, StencilPush) for i in group.children):
+                        found.append(type(w).__name__)
+        return found
+
+    assert p.ui(stencils) == []
+    default = Cache.get("kv.texture", f"{kivy_shader_dir}/default.png")
+    assert (default.mag_filter, default.min_filter) == ("nearest", "nearest")
+    label = p.ui(lambda: p.find("pension_enrol"))
+    assert p.ui(lambda: label.texture.mag_filter) == "nearest"
+
+    home = p.ui(lambda: p.app.screen("home"))
+    banner = p.ui(lambda: home.ids.banner)
+    assert p.ui(lambda: banner.parent) is None  # hidden: not drawn at all
+    p.ui(lambda: setattr(home, "mode", "guide"))  # what the guide screen's "choose a service" sets
+    p.wait(lambda: banner.parent is not None and banner.height == 90, 5, "the guide banner shown")
+    assert "办事指南：请选择要查看的业务" in screen_text(p)
+    p.tap("cancel_mode")
+    p.wait(lambda: banner.parent is None, 5, "the banner taken out again")
+
+    flips = []
+    real_flip = Window.flip
+    Window.flip = lambda: (flips.append(time.monotonic()), real_flip())[1]
+    try:
+        held_at = p.ui(lambda: (p.app.draw_hold.hold(1.0), time.monotonic())[1])
+        p.ui(lambda: setattr(p.app, "clock_text", "99:99"))  # a change that needs a repaint
+        time.sleep(0.5)
+        assert not [t for t in flips if t > held_at], "a frame was drawn during the hold"
+        p.ui(p.app.draw_hold.release)
+        p.wait(lambda: [t for t in flips if t > held_at], 2, "the held frame drawn after release")
+    finally:
+        Window.flip = real_flip
+
+    p.tap("pension_enrol")
+    ticket = on_ticket_screen(p, "printed")
+    assert p.ui(lambda: ticket.ids.qr.parent) is None  # printed, not a demo: no QR, nothing drawn
+    assert not p.ui(lambda: p.app.draw_hold.holding)
+
+
 # ---- process ------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()

@@ -20,6 +20,9 @@ from kiosk.ui.widgets import KioskButton
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
+LINES_PER_FRAME = 3
+"""Service buttons whose waiting line is re-rendered in one frame (see `_apply_lines`)."""
+
 
 class CategoryTag(Label):
     WIDTH = 150
@@ -56,6 +59,7 @@ class HomeScreen(Screen):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self._buttons: dict[str, ServiceButton] = {}
+        self._pending_lines: dict[str, str] = {}
         self._built = False
         Clock.schedule_interval(self._rotate_ticker, 5.0)
         Clock.schedule_once(self._rotate_ticker, 1.0)
@@ -115,8 +119,19 @@ class HomeScreen(Screen):
             self._build_services()
         for code, row in overview.items():
             b = self._buttons.get(code)
-            if b is not None:
-                b.wait_line = fmt.wait_text(row["waiting"], row["wait_min"], row["wait_max"])
+            line = fmt.wait_text(row["waiting"], row["wait_min"], row["wait_max"])
+            if b is not None and b.wait_line != line:
+                self._pending_lines[code] = line
+        self._apply_lines()
+
+    def _apply_lines(self, *_args: Any) -> None:
+        # Each changed line re-renders its button's text on this thread; a busy morning changes every
+        # button's wait at once, so a few go per frame rather than one long frame for all of them.
+        for _ in range(min(LINES_PER_FRAME, len(self._pending_lines))):
+            code = next(iter(self._pending_lines))
+            self._buttons[code].wait_line = self._pending_lines.pop(code)
+        if self._pending_lines:
+            Clock.schedule_once(self._apply_lines, 0)
 
     def _on_service(self, button: ServiceButton) -> None:
         app = App.get_running_app()

@@ -21,6 +21,8 @@ from kiosk.ui.bridge import background, when_done
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 SHOW_PROGRESS_AFTER_S = 0.25
+HOLD_DRAWING_S = 0.15
+"""While a ticket commits and prints, repaints wait this long at most (see `DrawHold`)."""
 BACK_AFTER_S = {"printed": 15, "fault": 60, "error": 20}
 FAULT_ADVICE = (
     "您的号码已经登记，照样有效。请记住上面的号码，或用手机拍下二维码；"
@@ -78,20 +80,23 @@ class TicketScreen(Screen):
         self.request_id = str(uuid.uuid4())  # one per visit: a double tap meets the same ticket
         self.busy = True
         self._service_code = service_code
+        if not show_now:
+            app.draw_hold.hold(HOLD_DRAWING_S)
         fut = app.runtime.issue_ticket(service_code, priority, self.request_id)
         when_done(fut, self.show_outcome, self._failed)
-        self._reset(app.config_hall.service(service_code).name)
+        # The screen's texts are re-rendered only when they are about to be seen (the progress, or
+        # the outcome): rendering them now would take the CPU from the ticket being printed.
         if show_now:
             self._show_progress(0)
         else:
             self._progress_ev = Clock.schedule_once(self._show_progress, SHOW_PROGRESS_AFTER_S)
         return True
 
-    def _reset(self, service_name: str) -> None:
+    def _reset(self) -> None:
         self.state = "issuing"
         self.number = ""
         self.ticket_id = ""
-        self.service_name = service_name
+        self.service_name = App.get_running_app().config_hall.service(self._service_code).name
         self.priority_label = ""
         self.windows = ""
         self.ahead = ""
@@ -103,7 +108,8 @@ class TicketScreen(Screen):
 
     def _show_progress(self, _dt: float) -> None:
         self._progress_ev = None
-        if self.busy and self.state == "issuing":
+        if self.busy:
+            self._reset()
             self._animate_progress()
             self._enter()
 
@@ -125,6 +131,8 @@ class TicketScreen(Screen):
             self._progress_ev = None
         if self._anim is not None:
             self._anim.cancel(self)
+        App.get_running_app().draw_hold.release()
+        self._reset()
         self.busy = False
         self.progress = 100
         t = outcome.ticket
@@ -168,6 +176,8 @@ class TicketScreen(Screen):
         if self._progress_ev is not None:
             self._progress_ev.cancel()
             self._progress_ev = None
+        App.get_running_app().draw_hold.release()
+        self._reset()
         self.busy = False
         self.state = "error"
         self.message = "系统暂时不能取号，请到窗口咨询工作人员。"

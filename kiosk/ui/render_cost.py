@@ -1,0 +1,76 @@
+"""Keep each frame cheap on a software renderer.
+
+Many hall PCs run the kiosk on Mesa's llvmpipe (no GPU driver, or an old integrated one), where
+every pixel of every rectangle is shaded on the CPU, and the whole window is redrawn whenever
+anything on it changes. Sampling a texture with linear filtering is the dearest part of Kivy's
+default shader: measured on llvmpipe at 1920×1080, one full-screen layer costs about 11 ms with
+linear sampling and about 8 ms with nearest. Kivy's solid rectangles sample a plain white texture,
+and its labels are drawn at their texture's own size on whole pixels, so nearest sampling draws
+exactly the same pixels for both. Images that are scaled (the QR code, the ticket preview) choose
+their own filter and are left alone.
+"""
+
+from __future__ import annotations
+
+import time
+from os.path import join
+from typing import Any
+
+NEAREST = "nearest"
+
+
+def crisp(texture: Any) -> None:
+    """Sample `texture` with nearest filtering (for textures drawn 1:1 on whole pixels)."""
+    if texture is not None and texture.mag_filter != NEAREST:
+        texture.mag_filter = NEAREST
+        texture.min_filter = NEAREST
+
+
+def install() -> None:
+    """After the window exists: nearest sampling for the white texture behind every solid shape,
+    and for every label's text (bound in widgets.kv: `<Label>: on_texture: crisp(self.texture)`)."""
+    from kivy import kivy_shader_dir
+    from kivy.cache import Cache
+
+    crisp(Cache.get("kv.texture", join(kivy_shader_dir, "default.png")))
+
+
+class DrawHold:
+    """Hold back the window's repaint for a moment while a ticket is being issued.
+
+    On a software renderer a repaint keeps both CPU cores busy for 15–30 ms, and a ticket's commit
+    and print need them at that very moment. Nothing the resident needs changes on screen until
+    the outcome is back (the service button shows no pressed look), so the repaint waits: until
+    the outcome arrives, and never longer than the hold asked for. The main loop keeps running
+    (touches, timers, results); only drawing pauses.
+    """
+
+    def __init__(self) -> None:
+        self._until = 0.0
+        self._skipped = False
+
+    def install(self) -> None:
+        from kivy.core.window import Window
+
+        Window.bind(on_draw=self._gate_draw, on_flip=self._gate_flip)
+
+    def hold(self, seconds: float) -> None:
+        self._until = max(self._until, time.monotonic() + seconds)
+
+    def release(self) -> None:
+        self._until = 0.0
+
+    @property
+    def holding(self) -> bool:
+        return time.monotonic() < self._until
+
+    # A handler that returns True stops Kivy's own on_draw/on_flip, and the canvas stays marked
+    # for redraw, so the held frame is drawn on the first loop after the hold.
+    def _gate_draw(self, *_args: Any) -> bool:
+        self._skipped = self.holding
+        return self._skipped
+
+    def _gate_flip(self, *_args: Any) -> bool:
+        # Never swap a frame that was not drawn, even if the hold ended in between.
+        skipped, self._skipped = self._skipped, False
+        return skipped
