@@ -227,8 +227,11 @@ def child_load(seconds: float) -> dict[str, object]:
         i = 0
         tickets = 0
         while time.monotonic() < deadline:
-            if p.app.sm.current == "home" and not p.app.overlay.showing:
-                p.tap(SERVICES[i % len(SERVICES)])
+            overlay = p.app.overlay
+            if overlay.showing and not overlay.compact:
+                p.tap_xy(960, 540)  # a touch shrinks a full-screen call to a banner
+            elif p.app.sm.current == "home":
+                p.tap(SERVICES[i % len(SERVICES)])  # a banner covers the top only
                 i += 1
                 try:
                     p.wait(lambda: p.app.sm.current == "ticket" and not p.app.screen("ticket").busy, 15)

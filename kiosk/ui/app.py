@@ -158,6 +158,7 @@ class KioskApp(App):
     def _first_frame(self, _dt: float) -> None:
         if self.first_frame_at is None:
             self.first_frame_at = time.perf_counter()
+            render_cost.freeze_startup_heap()  # the screens are built by now
 
     def on_stop(self) -> None:
         self.voice.stop()

@@ -18,6 +18,9 @@ from kivy.clock import Clock
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+AFTER_TEXTS_S = 0.02
+"""Two frames at the kiosk's 120 frames a second; the resident sees the new screen this much later."""
+
 _pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="ui-io")
 _main_thread = threading.main_thread()
 
@@ -25,6 +28,17 @@ _main_thread = threading.main_thread()
 def on_ui(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     """Run `fn` on the Kivy thread at the next frame (safe to call from any thread)."""
     Clock.schedule_once(lambda _dt: fn(*args, **kwargs))
+
+
+def after_texts(fn: Callable[..., Any], *args: Any) -> None:
+    """Run `fn` on the Kivy thread a couple of frames from now.
+
+    Labels whose text was just set render their textures at the next clock tick. Showing them a
+    little later (switching to their screen, attaching their overlay) puts that rendering and the
+    repaint of the newly shown screen in different frames, instead of one long frame with both.
+    (A zero delay would not do: Kivy runs callbacks scheduled during a tick within that same tick.)
+    """
+    Clock.schedule_once(lambda _dt: fn(*args), AFTER_TEXTS_S)
 
 
 def when_done(

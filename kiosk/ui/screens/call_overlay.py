@@ -14,6 +14,8 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 
+from kiosk.ui.bridge import after_texts
+
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 MIN_SHOW_S = 4.0
@@ -68,7 +70,7 @@ class CallOverlay(FloatLayout):
         burst = len(self._queue) >= 1 or time.monotonic() - self._quiet_since < QUIET_S
         self.compact = busy or burst
         self.showing = True
-        self._attach()
+        after_texts(self._attach)
         self.shown_count += 1
         self.history.append((number, window, recall))
         # Hold the overlay at least MIN_SHOW_S; the voice extends it once it knows the clip length.
@@ -91,7 +93,7 @@ class CallOverlay(FloatLayout):
 
     def _attach(self) -> None:
         host = getattr(self, "_host", None)
-        if host is not None and self.parent is None:
+        if host is not None and self.parent is None and self.showing:  # not if hidden meanwhile
             host.add_widget(self)
 
     def _detach(self) -> None:

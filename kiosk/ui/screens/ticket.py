@@ -16,7 +16,7 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 from kivy.uix.screenmanager import Screen
 
 from kiosk.services import ui_support as fmt
-from kiosk.ui.bridge import background, when_done
+from kiosk.ui.bridge import AFTER_TEXTS_S, after_texts, background, when_done
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -113,6 +113,12 @@ class TicketScreen(Screen):
             self._animate_progress()
             self._enter()
 
+    def _reveal(self) -> None:
+        # Repaints were held while the ticket printed, and still are while the outcome's texts
+        # render (see `after_texts`): the first frame drawn is the finished ticket screen.
+        App.get_running_app().draw_hold.release()
+        self._enter()
+
     def _enter(self) -> None:
         app = App.get_running_app()
         if app.sm.current != self.name:
@@ -122,7 +128,9 @@ class TicketScreen(Screen):
         if self._anim is not None:
             self._anim.cancel(self)
         self.progress = 0
-        self._anim = Animation(progress=95, duration=2.5, t="out_quad")
+        # Eight steps a second: smooth enough for a bar that fills while paper feeds, and each step
+        # is a whole-window repaint (on a software renderer, both cores for 15-20 ms).
+        self._anim = Animation(progress=95, duration=2.5, t="out_quad", step=1 / 8)
         self._anim.start(self)
 
     def show_outcome(self, outcome: Any) -> None:
@@ -131,7 +139,9 @@ class TicketScreen(Screen):
             self._progress_ev = None
         if self._anim is not None:
             self._anim.cancel(self)
-        App.get_running_app().draw_hold.release()
+        # Also when the progress is already on screen: the texts below render in the next frame,
+        # the screen is repainted once they are done (see `_reveal`).
+        App.get_running_app().draw_hold.hold(2 * AFTER_TEXTS_S)
         self._reset()
         self.busy = False
         self.progress = 100
@@ -141,7 +151,7 @@ class TicketScreen(Screen):
             self.message = outcome.message or "暂时不能取号，请到窗口咨询工作人员。"
             self.print_status = ""
             self._start_countdown()
-            self._enter()
+            after_texts(self._reveal)
             return
         self.ticket_id = t.id
         self.number = t.number
@@ -162,7 +172,7 @@ class TicketScreen(Screen):
             self.message = outcome.message or FAULT_ADVICE
             background(qr_rgb, t.id, then=self._show_qr)
         self._start_countdown()
-        self._enter()
+        after_texts(self._reveal)
 
     def _show_qr(self, qr: tuple[int, int, bytes]) -> None:
         w, h, data = qr
@@ -176,14 +186,14 @@ class TicketScreen(Screen):
         if self._progress_ev is not None:
             self._progress_ev.cancel()
             self._progress_ev = None
-        App.get_running_app().draw_hold.release()
+        App.get_running_app().draw_hold.hold(2 * AFTER_TEXTS_S)
         self._reset()
         self.busy = False
         self.state = "error"
         self.message = "系统暂时不能取号，请到窗口咨询工作人员。"
         self.print_status = ""
         self._start_countdown()
-        self._enter()
+        after_texts(self._reveal)
 
     # ---- back home after a while ------------------------------------------------------------
     def _start_countdown(self) -> None:
