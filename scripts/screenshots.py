@@ -109,12 +109,16 @@ def child(size: str, out: Path, variant: str) -> int:
         p.tap("ticket_done")
         p.ui(lambda: setattr(p.app, "_last_touch", -1e9))  # nobody at the screen: full-screen call
         runtime.window_op("call_next", 2)
-        p.wait(lambda: p.app.overlay.showing, 10, "call overlay")
+        p.wait(lambda: p.app.overlay.showing and p.app.overlay.parent, 10, "call overlay")
         snap("call-announcement")
         p.wait(lambda: not p.app.overlay.showing, 30)
         p.tap("guide")
         runtime.window_op("call_next", 4)
-        p.wait(lambda: p.app.overlay.showing and p.app.overlay.compact, 10, "call banner")
+        p.wait(
+            lambda: p.app.overlay.showing and p.app.overlay.compact and p.app.overlay.parent,
+            10,
+            "call banner",
+        )
         snap("call-banner-while-in-use")
         p.wait(lambda: not p.app.overlay.showing, 30)
         p.tap("back")

@@ -230,7 +230,8 @@ def call_overlay(p: Any, rt: Any, data: Path) -> None:
     overlay = p.ui(lambda: p.app.overlay)
     rt.window_op("call_next", 1).result(10)
     rt.window_op("call_next", 3).result(10)
-    p.wait(lambda: overlay.showing and overlay.number == "A001", 10, "first call")
+    # (attached to the window a couple of frames after it is queued up, once its texts are rendered)
+    p.wait(lambda: overlay.showing and overlay.number == "A001" and overlay.parent, 10, "first call")
     text = screen_text(p)
     assert "A001" in text and "到 [color=#FFD54A][b]1[/b][/color] 号窗口办理" in text, text
     assert not p.ui(lambda: overlay.compact)
@@ -245,7 +246,7 @@ def call_overlay(p: Any, rt: Any, data: Path) -> None:
     p.wait(lambda: not overlay.showing, 20, "overlay gone")
     p.wait(lambda: "D001　3号窗口" in p.texts(), 10, "latest calls list")
     rt.window_op("recall", 1).result(10)
-    p.wait(lambda: overlay.showing and overlay.recall, 10, "recall shown")
+    p.wait(lambda: overlay.showing and overlay.recall and overlay.parent, 10, "recall shown")
     assert "再次呼叫" in screen_text(p)
 
 
