@@ -97,13 +97,15 @@ def child(size: str, out: Path, variant: str) -> int:
         p.tap("guide_social_card")
         snap("guide")
         p.tap("guide_take")
-        p.wait(lambda: p.app.screen("ticket").state == "printed", 20, "printed ticket")
+        p.wait(
+            lambda: p.app.sm.current == "ticket" and p.app.screen("ticket").state == "printed", 20, "printed"
+        )
         snap("ticket")
         p.tap("ticket_done")
         runtime.printer_sim.set_state("paper_out")
         time.sleep(2.5)
         p.tap("pension_enrol")
-        p.wait(lambda: p.app.screen("ticket").state == "fault" and p.app.screen("ticket").qr_texture, 20)
+        p.wait(lambda: p.app.sm.current == "ticket" and p.app.screen("ticket").qr_texture, 20, "fault")
         snap("ticket-printer-fault")
         runtime.printer_sim.set_state("ready")
         p.tap("ticket_done")
