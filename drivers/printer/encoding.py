@@ -75,6 +75,10 @@ def wrap(text: str, width: int) -> list[str]:
                 carry = [lines[-1].pop()]  # take the last character down with the punctuation mark
             while len(lines[-1]) > 1 and lines[-1][-1] in _NO_LINE_END:
                 carry.insert(0, lines[-1].pop())  # an opening bracket goes down with what it opens
+            if carry and columns("".join(carry)) + w > width:
+                # On a very narrow line the rule cannot be kept: the paper's width wins.
+                lines[-1].extend(carry)
+                carry = []
             lines.append(carry)
             used = columns("".join(carry))
             if tok == " " and not carry:

@@ -97,6 +97,10 @@ class ScissorClip:
     area again to clear it. On a software renderer (a kiosk PC without a working GPU driver, where
     Mesa's llvmpipe shades every pixel on the CPU) that is several milliseconds a frame for nothing:
     a kiosk only ever clips to an upright rectangle, which the scissor test does for free.
+
+    The rectangle follows the widget's own position and size. It would go stale if an ancestor moved
+    without the widget's `pos` changing (a sliding screen transition, a scroll view inside a scroll
+    view); the kiosk uses neither, and a test checks that no stencil is left anywhere.
     """
 
     _STENCIL = (StencilPush, StencilUse, StencilUnUse, StencilPop)

@@ -19,6 +19,11 @@ def test_wrapped_lines_fit_and_keep_every_character(text: str, width: int) -> No
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
 
 
+def test_the_width_wins_over_the_punctuation_rules_on_a_narrow_line() -> None:
+    # Found by hypothesis: taking the opening bracket down with a 3-column word made a 5-column line.
+    assert encoding.wrap("000、《000", 4) == ["000", "、《", "000"]
+
+
 def test_closing_punctuation_never_starts_a_line() -> None:
     lines = encoding.wrap("请到服务台说明情况，谢谢", 18)  # the comma would be the 10th character
     assert lines == ["请到服务台说明情", "况，谢谢"]
