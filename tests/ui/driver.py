@@ -228,6 +228,7 @@ def call_overlay(p: Any, rt: Any, data: Path) -> None:
     for code in ("pension_enrol", "minimum_living"):
         rt.issue_ticket(code, None).result(20)
     overlay = p.ui(lambda: p.app.overlay)
+    green_channel = p.locate("green_channel")  # where it is, while the screen is not covered
     rt.window_op("call_next", 1).result(10)
     rt.window_op("call_next", 3).result(10)
     # (attached to the window a couple of frames after it is queued up, once its texts are rendered)
@@ -235,11 +236,12 @@ def call_overlay(p: Any, rt: Any, data: Path) -> None:
     text = screen_text(p)
     assert "A001" in text and "到 [color=#FFD54A][b]1[/b][/color] 号窗口办理" in text, text
     assert not p.ui(lambda: overlay.compact)
+    assert p.ui(lambda: p.app.sm.parent) is None  # covered screens are not drawn at all
     assert p.ui(lambda: overlay.pending) == 1
     # A touch on a full-screen call must not reach the button underneath; it shrinks the call to
     # a banner so the resident can go on.
-    p.tap_xy(*p.locate("green_channel"))
-    p.wait(lambda: overlay.compact, 5, "the call shrunk to a banner")
+    p.tap_xy(*green_channel)
+    p.wait(lambda: overlay.compact and p.app.sm.parent is not None, 5, "the call shrunk to a banner")
     assert p.ui(lambda: p.app.screen("home").mode) == ""
     p.wait(lambda: overlay.number == "D001", 20, "second call")
     assert p.ui(lambda: list(overlay.history)) == [("A001", 1, False), ("D001", 3, False)]

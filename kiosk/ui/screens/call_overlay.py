@@ -95,10 +95,29 @@ class CallOverlay(FloatLayout):
         host = getattr(self, "_host", None)
         if host is not None and self.parent is None and self.showing:  # not if hidden meanwhile
             host.add_widget(self)
+        self._cover()
 
     def _detach(self) -> None:
         if self.parent is not None:
             self.parent.remove_widget(self)
+        self._cover()
+
+    def on_compact(self, *_args: Any) -> None:
+        self._cover()
+
+    def _cover(self) -> None:
+        """Full screen, the call hides the screens beneath it, so they leave the tree until it
+        shrinks or ends: drawing a whole screen only to cover it made these the slowest frames of
+        all on a software renderer. A banner leaves them in place."""
+        host = getattr(self, "_host", None)
+        sm = getattr(App.get_running_app(), "sm", None)
+        if host is None or sm is None:
+            return
+        covering = self.showing and not self.compact and self.parent is host
+        if covering and sm.parent is host:
+            host.remove_widget(sm)
+        elif not covering and sm.parent is None:
+            host.add_widget(sm, index=len(host.children))  # beneath the overlay
 
     # Full screen, a call owns the screen: a touch must not press a button hidden underneath; it
     # shrinks the call to a banner so the resident can go on. As a banner, only its own area counts.
