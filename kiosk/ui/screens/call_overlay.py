@@ -15,6 +15,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 
 from kiosk.ui.bridge import after_texts
+from kiosk.ui.widgets import ShowIf  # noqa: F401  (used in the .kv rules)
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 

@@ -10,6 +10,8 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from kiosk.ui.widgets import ClipScrollView, ShowIf  # noqa: F401  (used in the .kv rules)
+
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
 

@@ -16,6 +16,7 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.services import ui_support as fmt
 from kiosk.ui.bridge import background, when_done
+from kiosk.ui.widgets import ClipScrollView  # noqa: F401  (used in the .kv rules)
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 log = logging.getLogger(__name__)

@@ -17,6 +17,7 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.services import ui_support as fmt
 from kiosk.ui.bridge import AFTER_TEXTS_S, after_texts, background, when_done
+from kiosk.ui.widgets import ShowIf  # noqa: F401  (used in the .kv rules)
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
