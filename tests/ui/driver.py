@@ -298,7 +298,7 @@ def cheap_frames(p: Any, rt: Any, data: Path) -> None:
 
     def stencils() -> list[str]:
         found = []
-        for screen in p.app.sm.screens:
+        for screen in [*p.app.sm.screens, *Window.children, p.app.overlay]:
             for w in [p.app.sm, *walk(screen)]:
                 for group in (w.canvas.before, w.canvas, w.canvas.after):
                     if any(isinstance(i, StencilPush) for i in group.children):
