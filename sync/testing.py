@@ -254,7 +254,9 @@ class RunningCentre:
             key_file=Path(key_dir) / f"{kiosk_id}.key",
             **sync,
         )
-        enrol_kiosk(settings, token)
+        # Enrolment is one exchange, done once by staff. The tight timeouts some tests set are for
+        # pushing under faults; a timed-out enrol would be retried with a token already spent.
+        enrol_kiosk(settings.model_copy(update={"timeout": 10.0, "connect_timeout": 5.0}), token)
         return settings
 
 

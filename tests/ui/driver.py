@@ -314,6 +314,7 @@ def cheap_frames(p: Any, rt: Any, data: Path) -> None:
     home = p.ui(lambda: p.app.screen("home"))
     banner = p.ui(lambda: home.ids.banner)
     assert p.ui(lambda: banner.parent) is None  # hidden: not drawn at all
+    p.ui(p.app._poke)  # someone at the screen: an idle kiosk resets its modes every second
     p.ui(lambda: setattr(home, "mode", "guide"))  # what the guide screen's "choose a service" sets
     p.wait(lambda: banner.parent is not None and banner.height == 90, 5, "the guide banner shown")
     assert "办事指南：请选择要查看的业务" in screen_text(p)
