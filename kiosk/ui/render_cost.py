@@ -2,12 +2,15 @@
 
 Many hall PCs run the kiosk on Mesa's llvmpipe (no GPU driver, or an old integrated one), where
 every pixel of every rectangle is shaded on the CPU, and the whole window is redrawn whenever
-anything on it changes. Sampling a texture with linear filtering is the dearest part of Kivy's
-default shader: measured on llvmpipe at 1920×1080, one full-screen layer costs about 11 ms with
-linear sampling and about 8 ms with nearest. Kivy's solid rectangles sample a plain white texture,
-and its labels are drawn at their texture's own size on whole pixels, so nearest sampling draws
-exactly the same pixels for both. Images that are scaled (the QR code, the ticket preview) choose
-their own filter and are left alone.
+anything on it changes. Here: nearest texture sampling and a colour-only clear (`install`), the
+start-up heap kept out of garbage collection (`freeze_startup_heap`), and repaints held while a
+ticket is issued (`DrawHold`). The clipping and hiding widgets are in `kiosk.ui.widgets`.
+
+Sampling a texture with linear filtering is the dearest part of Kivy's default shader: measured on
+llvmpipe at 1920×1080, one full-screen layer costs about 11 ms with linear sampling and about 8 ms
+with nearest. Kivy's solid rectangles sample a plain white texture, and its labels are drawn at
+their texture's own size on whole pixels, so nearest sampling draws exactly the same pixels for
+both. Images that are scaled (the QR code, the ticket preview) choose their own filter.
 """
 
 from __future__ import annotations

@@ -168,20 +168,20 @@ class ShowIf(Widget):
             self.content.size = self.size
 
 
-class ClipScrollView(ScrollView):
+class ScissorClipped:
+    """Mixin for a StencilView-style widget: its stencil becomes a `ScissorClip`."""
+
+    def on_kv_post(self, base_widget: Any) -> None:
+        # After every KV rule: a widget built from a rule gets its stencil from the rules only then.
+        self._clip = getattr(self, "_clip", None) or ScissorClip(self)
+
+
+class ClipScrollView(ScissorClipped, ScrollView):
     """A ScrollView clipped by the scissor (see `ScissorClip`)."""
 
-    def on_kv_post(self, base_widget: Any) -> None:
-        # After every KV rule: a widget built from a rule gets its stencil from the rules only then.
-        self._clip = getattr(self, "_clip", None) or ScissorClip(self)
 
-
-class KioskScreenManager(ScreenManager):
+class KioskScreenManager(ScissorClipped, ScreenManager):
     """A ScreenManager clipped by the scissor (see `ScissorClip`)."""
-
-    def on_kv_post(self, base_widget: Any) -> None:
-        # After every KV rule: a widget built from a rule gets its stencil from the rules only then.
-        self._clip = getattr(self, "_clip", None) or ScissorClip(self)
 
 
 # Loaded here, before any screen's rules, so a screen's own rules win over these defaults.
