@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         )
         bus = KeypadBus(settings)
         dispatcher = KeypadDispatcher(windows, [bus], on_applied=_print_applied)
-        windows.subscribe(dispatcher.on_called, dispatcher.on_waiting_changed)
+        windows.subscribe(dispatcher.on_called, dispatcher.on_waiting_changed, dispatcher.on_finished)
         bus.on_state = _chain(bus.on_state, lambda b, s: print(f"  [bus {b.name} is {s.value}]"))
         dispatcher.start()
         try:

@@ -151,6 +151,16 @@ class KeypadDispatcher:
         return None
 
     # -- engine notifications (any thread; never blocks) ----------------------------------------------
+    def on_notice(self, notice: Any) -> None:
+        """The engine's notice after a committed change (``kind``, ``window``, ``number``), whoever made
+        it: a keypad, the touch screen's software caller or anything else."""
+        if notice.window is None:
+            return
+        if notice.kind == "called" and notice.number is not None:
+            self.on_called(notice.window, notice.number)
+        elif notice.kind == "finished":
+            self.on_finished(notice.window)
+
     def on_called(self, window: int, number: str) -> None:
         """A ticket was called at ``window`` (by a keypad, the touch screen or anything else)."""
         with self._lock:
@@ -158,6 +168,13 @@ class KeypadDispatcher:
             d.number = number
             frame_args = (number, d.waiting) if self.settings.display == "combined" else (number, None)
         self._show(window, *frame_args)
+
+    def on_finished(self, window: int) -> None:
+        """A service at ``window`` ended and its rating slot is open (finished on a keypad or on the
+        touch screen's software caller alike): invite the resident to rate on the window's keypad."""
+        for bus, address, role in self._keypads.get(window, []):
+            if role != "caller":
+                bus.send(bus.protocol.start_evaluation(address))
 
     def on_waiting_changed(self, window: int, count: int) -> None:
         with self._lock:
@@ -233,10 +250,6 @@ class KeypadDispatcher:
                 self.counters.no_op += 1
             else:
                 self.counters.applied += 1
-            if event.action is StaffAction.REQUEST_RATING:
-                for b, address, role in self._keypads.get(window, []):
-                    if role != "caller":
-                        b.send(b.protocol.start_evaluation(address))
         if self.on_applied is not None:
             try:
                 self.on_applied(Applied(event, window, op, result, error, time.monotonic(), started))

@@ -41,13 +41,19 @@ class InMemoryWindows:
         self.calls: list[tuple[object, ...]] = []
         self.called_listeners: list[Callable[[int, str], None]] = []
         self.waiting_listeners: list[Callable[[int, int], None]] = []
+        self.finished_listeners: list[Callable[[int], None]] = []
         self._seq = 0
 
     def subscribe(
-        self, on_called: Callable[[int, str], None], on_waiting: Callable[[int, int], None]
+        self,
+        on_called: Callable[[int, str], None],
+        on_waiting: Callable[[int, int], None],
+        on_finished: Callable[[int], None] | None = None,
     ) -> None:
         self.called_listeners.append(on_called)
         self.waiting_listeners.append(on_waiting)
+        if on_finished is not None:
+            self.finished_listeners.append(on_finished)
 
     def issue(self, n: int = 1) -> list[str]:
         with self._lock:
@@ -143,7 +149,9 @@ class InMemoryWindows:
             self.finished.append((window, number, outcome))
             self.current[window] = None
             self.rating_slot[window] = number
-            return number
+        for f in self.finished_listeners:
+            f(window)
+        return number
 
     def pause(self, window: int) -> None:
         with self._lock:

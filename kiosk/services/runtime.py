@@ -140,8 +140,7 @@ class KioskRuntime:
         d = self.dispatcher
         if d is None:
             return
-        if n.kind == "called" and n.window is not None and n.number is not None:
-            d.on_called(n.window, n.number)
+        d.on_notice(n)
         if n.kind in ("issued", "called", "no_show", "held", "transferred", "closed"):
             # Waiting counts are read on a worker so the writer thread is never held up.
             self._pool.submit(self._push_waiting_counts)

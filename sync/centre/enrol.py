@@ -3,6 +3,11 @@
 The token is shown once to the person installing the kiosk and only its SHA-256 is stored. Exchanging it
 creates a new key and revokes the kiosk's older keys, so ``rotate`` is "issue a fresh token and let the
 kiosk exchange it". ``revoke`` stops a kiosk at once (stolen or retired device).
+
+The exchange is safe to repeat for a short while: if the reply carrying the key is lost (a slow link
+times out, a connection resets), the kiosk asks again with the same token and gets the same key, as
+long as that key has signed nothing yet and `RETRY_WINDOW` has not passed. Without that, a lost reply
+left the kiosk with a spent token and staff had to issue a new one.
 """
 
 from __future__ import annotations
@@ -10,12 +15,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
 from sync import signing
 from sync.centre import models
 from sync.centre.security import as_utc
+
+RETRY_WINDOW = timedelta(minutes=10)
 
 
 class EnrolError(Exception):
@@ -106,14 +114,15 @@ def exchange(conn: Connection, kiosk_id: str, token: str, now: datetime) -> sign
     row = conn.execute(
         select(models.EnrolToken).where(models.EnrolToken.token_hash == _hash(token)).with_for_update()
     ).one_or_none()
-    if row is None or row.kiosk_id != kiosk_id or row.used_at is not None or as_utc(row.expires_at) < now:
+    if row is None or row.kiosk_id != kiosk_id:
         raise EnrolError("token unknown, used, expired or for another kiosk")
     kiosk = conn.execute(select(models.Kiosk).where(models.Kiosk.kiosk_id == kiosk_id)).one()
     if kiosk.status != "active":
         raise EnrolError("kiosk has been revoked")
-    conn.execute(
-        update(models.EnrolToken).where(models.EnrolToken.token_hash == row.token_hash).values(used_at=now)
-    )
+    if row.used_at is not None:
+        return _same_key_again(conn, row, kiosk, now)
+    if as_utc(row.expires_at) < now:
+        raise EnrolError("token unknown, used, expired or for another kiosk")
     conn.execute(
         update(models.KioskKeyRow)
         .where(models.KioskKeyRow.kiosk_id == kiosk_id, models.KioskKeyRow.revoked_at.is_(None))
@@ -126,4 +135,30 @@ def exchange(conn: Connection, kiosk_id: str, token: str, now: datetime) -> sign
             key_id=key_id, kiosk_id=kiosk_id, secret=signing.encode_secret(secret), created_at=now
         )
     )
+    conn.execute(
+        update(models.EnrolToken)
+        .where(models.EnrolToken.token_hash == row.token_hash)
+        .values(used_at=now, key_id=key_id)
+    )
     return signing.KioskKey(kiosk_id=kiosk_id, hall_id=kiosk.hall_id, key_id=key_id, secret=secret)
+
+
+def _same_key_again(conn: Connection, row: Any, kiosk: Any, now: datetime) -> signing.KioskKey:
+    """A spent token asked again: the same key, only if the kiosk cannot have received it yet."""
+    used_at = as_utc(row.used_at)
+    seen = kiosk.last_seen_at is not None and as_utc(kiosk.last_seen_at) >= used_at
+    if row.key_id is None or seen or now - used_at > RETRY_WINDOW:
+        raise EnrolError("token unknown, used, expired or for another kiosk")
+    key = conn.execute(
+        select(models.KioskKeyRow).where(
+            models.KioskKeyRow.key_id == row.key_id, models.KioskKeyRow.revoked_at.is_(None)
+        )
+    ).one_or_none()
+    if key is None:  # revoked or replaced since
+        raise EnrolError("token unknown, used, expired or for another kiosk")
+    return signing.KioskKey(
+        kiosk_id=kiosk.kiosk_id,
+        hall_id=kiosk.hall_id,
+        key_id=key.key_id,
+        secret=signing.decode_secret(key.secret),
+    )

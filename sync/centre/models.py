@@ -75,6 +75,8 @@ class EnrolToken(Base):
     created_at: Mapped[datetime] = mapped_column(Stamp)
     expires_at: Mapped[datetime] = mapped_column(Stamp)
     used_at: Mapped[datetime | None] = mapped_column(Stamp)
+    key_id: Mapped[str | None] = mapped_column(String(64))
+    """The key this token was exchanged for (none if it expired unused or a newer token replaced it)."""
 
 
 class Nonce(Base):

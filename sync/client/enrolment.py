@@ -29,7 +29,10 @@ def enrol_kiosk(
         raise SyncError("unreachable", f"cannot reach the centre: {exc}") from exc
     if resp.status_code != 200:
         raise SyncError(
-            "enrol_refused", f"the centre refused the token (HTTP {resp.status_code})", retryable=False
+            "enrol_refused",
+            f"the centre refused the token (HTTP {resp.status_code}): it is unknown, used, expired or "
+            "for another kiosk. Ask the street centre for a new token (street-centre rotate).",
+            retryable=False,
         )
     key = signing.KioskKey.from_json(resp.json()["secret"])
     if key.kiosk_id != settings.kiosk_id or key.hall_id != settings.hall_id:

@@ -30,7 +30,6 @@ from kiosk.config.loader import load_config  # noqa: E402
 from kiosk.db import models as m  # noqa: E402
 from kiosk.db.database import Database  # noqa: E402
 from kiosk.engine.clock import ManualClock  # noqa: E402
-from kiosk.engine.context import Notice  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[2] / "assets" / "hall.sample.yaml"
 # A Wednesday, 09:30 in the hall's time zone: open for issuing.
@@ -73,11 +72,7 @@ def hall(tmp_path: Path, sim: SimulatedKeypadBus) -> Iterator[Hall]:
     applied: list[Applied] = []
     dispatcher = KeypadDispatcher(engine, [bus], on_applied=applied.append)
 
-    def on_notice(n: Notice) -> None:  # the same hook-up the kiosk runtime makes
-        if n.kind == "called" and n.window is not None and n.number is not None:
-            dispatcher.on_called(n.window, n.number)
-
-    engine.subscribe(on_notice)
+    engine.subscribe(dispatcher.on_notice)  # the same hook-up the kiosk runtime makes
     dispatcher.start()
     try:
         assert wait_until(lambda: bus.state is LinkState.UP)

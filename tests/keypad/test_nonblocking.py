@@ -46,7 +46,7 @@ def test_slow_engine_does_not_delay_acks_and_acked_presses_survive_unplug(sim: S
     )
     bus = KeypadBus(settings)
     dispatcher = KeypadDispatcher(windows, [bus])
-    windows.subscribe(dispatcher.on_called, dispatcher.on_waiting_changed)
+    windows.subscribe(dispatcher.on_called, dispatcher.on_waiting_changed, dispatcher.on_finished)
     dispatcher.start()
     try:
         assert wait_until(lambda: bus.state is LinkState.UP)

@@ -53,7 +53,9 @@ class Rig:
             on_silent=lambda *a: self.silent.append(a),
             silence_check_s=silence_check_s,
         )
-        windows.subscribe(self.dispatcher.on_called, self.dispatcher.on_waiting_changed)
+        windows.subscribe(
+            self.dispatcher.on_called, self.dispatcher.on_waiting_changed, self.dispatcher.on_finished
+        )
 
     def up(self) -> bool:
         return all(b.state is LinkState.UP for b in self.buses)

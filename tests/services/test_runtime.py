@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from drivers.keypad.events import StaffAction
+from drivers.keypad.ff68 import CMD_START_EVALUATION, START_EVALUATION_DATA
 from kiosk.config.schema import HallConfig
 from kiosk.db import models as m
 from kiosk.engine.clock import ManualClock
@@ -141,6 +142,7 @@ def test_a_keypad_press_calls_through_the_engine_and_shows_the_number(runtime: K
     wait_until(lambda: any(d.strip().endswith(digits) for d in keypads.displays(1)))
     keypads.press_staff(1, StaffAction.REQUEST_RATING)
     wait_until(lambda: ticket_row(runtime, out.ticket.id).status == "finished")  # type: ignore[union-attr]
+    wait_until(lambda: len(rating_invitations(runtime, 1)) == 1)
     time.sleep(1.0)  # past the keypad's debounce, as a resident's hand would be
     keypads.press_rating(1, 1)
     wait_until(
@@ -148,6 +150,38 @@ def test_a_keypad_press_calls_through_the_engine_and_shows_the_number(runtime: K
             runtime.db.read(lambda s: s.scalar(select(m.Rating.level).where(m.Rating.status == "rated"))) == 2
         )
     )
+
+
+def rating_invitations(rt: KioskRuntime, address: int) -> list[object]:
+    sim = rt.keypad_sim
+    assert sim is not None
+    return [f for f in sim.frames(address, CMD_START_EVALUATION) if f.data == START_EVALUATION_DATA]
+
+
+def test_finishing_on_the_touch_screen_invites_the_rating_on_the_keypad(runtime: KioskRuntime) -> None:
+    """Halls with 评价器 at the windows but calling from the staff screen still get ratings."""
+    window = next(w for w in runtime.config.windows if w.keypad is not None)
+    assert window.keypad is not None
+    address = window.keypad.address
+    service = window.services[0]
+    out = runtime.issue_ticket(service).result(30)
+    assert out.ticket is not None
+    runtime.window_op("call_next", window.number).result(30)
+    assert rating_invitations(runtime, address) == []  # nothing to rate yet
+    runtime.window_op("finish", window.number).result(30)
+    wait_until(lambda: len(rating_invitations(runtime, address)) == 1)
+    time.sleep(1.0)  # past the keypad's debounce
+    runtime.keypad_sim.press_rating(address, 0)  # type: ignore[union-attr]
+    wait_until(
+        lambda: (
+            runtime.db.read(
+                lambda s: s.scalar(select(m.Rating.status).where(m.Rating.ticket_id == out.ticket.id))  # type: ignore[union-attr]
+            )
+            == "rated"
+        )
+    )
+    others = [w.keypad.address for w in runtime.config.windows if w.keypad and w.number != window.number]
+    assert all(rating_invitations(runtime, a) == [] for a in others)
 
 
 def test_the_day_closes_by_itself_after_hours(runtime: KioskRuntime, clock: ManualClock) -> None:
