@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,6 +35,42 @@ class CallResult:
     service_code: str
     priority: str | None
     recall: bool = False
+
+
+@dataclass(frozen=True)
+class DeskView:
+    """What the staff screen's caller needs to offer a window more than its keys: who is being served,
+    who waits for this window (to call one out of turn) and whom it set aside."""
+
+    window: int
+    paused: bool
+    current_number: str | None
+    current_service: str | None
+    waiting: list[str]
+    held: list[str]
+
+
+def desk_view(s: Session, ctx: Context, window: int, limit: int = 30) -> DeskView:
+    ctx.check_window(window)
+    ws = s.get(m.WindowState, window)
+    h = current_handling(s, ws) if ws is not None else None
+    t = s.get(m.Ticket, h.ticket_id) if h is not None else None
+    today = ctx.today()
+
+    def numbers(*where: Any) -> list[str]:
+        stmt = select(m.Ticket.number).where(m.Ticket.business_date == today, *where)
+        return list(s.scalars(stmt.order_by(m.Ticket.queue_order).limit(limit)))
+
+    return DeskView(
+        window=window,
+        paused=ws is not None and ws.status == "paused",
+        current_number=t.number if t else None,
+        current_service=t.service_code if t else None,
+        waiting=numbers(
+            m.Ticket.service_code.in_(ctx.config.window(window).services), m.Ticket.status == "waiting"
+        ),
+        held=numbers(m.Ticket.status == "held", m.Ticket.held_by_window == window),
+    )
 
 
 def window_state(s: Session, ctx: Context, number: int) -> m.WindowState:

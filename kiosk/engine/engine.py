@@ -157,6 +157,9 @@ class QueueEngine:
         ws = self.db.read(lambda s: s.get(m.WindowState, window))
         return ws.status if ws else "open"
 
+    def desk_view(self, window: int) -> calling.DeskView:
+        return self.db.read(lambda s: calling.desk_view(s, self.ctx, window))
+
     def waiting_count(self, window: int) -> int:
         codes = self.config.window(window).services
         return int(self.db.read(lambda s: _count_waiting(s, self.ctx.today(), codes)))

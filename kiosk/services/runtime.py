@@ -49,6 +49,7 @@ WINDOW_OPS = (
     "pause",
     "resume",
     "call_held",
+    "call_specific",
     "hold",
     "start",
     "transfer",

@@ -458,6 +458,28 @@ def test_hold_and_call_held(engine: QueueEngine, db: Database, clock: ManualCloc
         engine.call_held(1)
 
 
+def test_the_desk_view_shows_whom_a_window_serves_waits_for_and_set_aside(
+    engine: QueueEngine, clock: ManualClock
+) -> None:
+    for code in ("pension_enrol", "minimum_living", "pension_enrol", "social_card"):
+        engine.issue(code)  # A001 D001 A002 C001
+    empty = engine.desk_view(1)
+    assert (empty.current_number, empty.waiting, empty.held) == (None, ["A001", "A002", "C001"], [])
+    assert engine.desk_view(3).waiting == ["D001"]  # only what the window serves
+    engine.call_next(1)
+    engine.hold(1)
+    clock.advance(1)
+    engine.call_specific(1, "C001")  # out of turn
+    view = engine.desk_view(1)
+    assert (view.current_number, view.current_service) == ("C001", "social_card")
+    assert (view.waiting, view.held, view.paused) == (["A002"], ["A001"], False)
+    assert engine.desk_view(2).held == []  # set aside at window 1 only
+    engine.pause(4)
+    assert engine.desk_view(4).paused
+    with pytest.raises(UnknownWindow):
+        engine.desk_view(9)
+
+
 # ---- pause and resume ------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ with real X pointer events and checks what the screen says and what the database
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sqlite3
 import sys
@@ -220,6 +221,94 @@ def software_caller(p: Any, rt: Any, data: Path) -> None:
     p.tap("op_call_next_1")
     p.wait(lambda: "1 号窗口：" in p.app.screen("staff").status, 10, "paused window refuses a call")
     assert len(rows(data, "SELECT id FROM handlings")) == 1
+
+
+def staff_login(p: Any) -> None:
+    p.tap("staff")
+    for k in "2468":
+        p.tap(f"pin_{k}")
+    p.tap("pin_ok")
+    p.wait(lambda: p.app.sm.current == "staff", 10, "the staff screen")
+
+
+def handling_rows(data: Path) -> list[tuple[Any, ...]]:
+    return rows(
+        data,
+        "SELECT t.number, h.window_number, h.outcome, h.missing_materials, h.promised_due IS NOT NULL"
+        " FROM handlings h JOIN tickets t ON t.id = h.ticket_id ORDER BY h.called_at",
+    )
+
+
+def open_sheet(p: Any, window: int, expect: str) -> Any:
+    p.wait(lambda: not p.app.overlay.showing, 30, "the call overlay to finish")
+    p.tap(f"op_more_{window}")
+    sheet = p.ui(lambda: p.app.screen("staff").ids.sheet)
+    p.wait(lambda: sheet.parent is not None and expect in sheet.heading, 10, f"the sheet saying {expect}")
+    return sheet
+
+
+@scenario
+def window_sheet(p: Any, rt: Any, data: Path) -> None:
+    """More than a keypad can do, from the staff screen: 挂起 and 叫回, 指定叫号 out of turn, and the
+    outcomes 承诺件 and 材料不全 (which prints the 一次性告知单 and invites the rating)."""
+    for code in ("pension_enrol", "pension_enrol", "social_card", "pension_enrol"):
+        rt.issue_ticket(code, None).result(20)
+    staff_login(p)
+    p.tap("op_call_next_1")
+    p.wait(lambda: handling_rows(data) == [("A001", 1, None, "[]", 0)], 10, "A001 called")
+
+    open_sheet(p, 1, "正在办理 A001")
+    # A touch on the dimmed screen around the sheet presses nothing underneath it.
+    p.tap_xy(*p.locate("op_call_next_2"))
+    time.sleep(0.5)
+    assert len(handling_rows(data)) == 1, handling_rows(data)
+    p.tap("sheet_hold")
+    p.wait(
+        lambda: (
+            rows(data, "SELECT status, held_by_window FROM tickets WHERE number = 'A001'") == [("held", 1)]
+        ),
+        10,
+    )
+    p.wait(lambda: not p.app.screen("staff").sheet_shown, 5, "the sheet to close")
+    assert "已挂起" in p.app.screen("staff").status
+
+    sheet = open_sheet(p, 1, "空闲")
+    assert p.ui(lambda: [w.key for w in sheet.ids.waiting.children][::-1]) == [
+        "pick_A002",
+        "pick_C001",
+        "pick_A003",
+    ]
+    assert "A001" in p.ui(lambda: p.find("sheet_call_held").text)
+    p.tap("pick_C001")  # out of turn: A002 came first
+    p.wait(lambda: [r[0] for r in handling_rows(data)] == ["A001", "C001"], 10, "C001 called")
+    assert rows(data, "SELECT status FROM tickets WHERE number = 'A002'") == [("waiting",)]
+
+    evaluations = len(rt.keypad_sim.frames(1, 0x01))
+    open_sheet(p, 1, "正在办理 C001")
+    p.tap("sheet_promised")
+    p.wait(
+        lambda: handling_rows(data)[1] == ("C001", 1, "promised", "[]", 1),
+        10,
+        "C001 a 承诺件 with its due date",
+    )
+    p.wait(lambda: len(rt.keypad_sim.frames(1, 0x01)) == evaluations + 1, 10, "the keypad inviting a rating")
+
+    open_sheet(p, 1, "空闲")
+    p.tap("sheet_call_held")
+    p.wait(lambda: [r[0] for r in handling_rows(data)] == ["A001", "C001", "A001"], 10, "A001 called back")
+
+    jobs = len(rt.printer_sim.jobs)
+    sheet = open_sheet(p, 1, "正在办理 A001")
+    p.tap("sheet_incomplete")
+    p.tap("material_1")  # 户口簿
+    p.wait(lambda: sheet.missing == ["户口簿"], 5, "户口簿 ticked")
+    p.tap("sheet_incomplete_confirm")
+    p.wait(lambda: handling_rows(data)[2][2] == "materials_incomplete", 10, "A001 finished 材料不全")
+    assert json.loads(handling_rows(data)[2][3]) == ["户口簿"], handling_rows(data)
+    rt.printer_sim.wait_for_jobs(jobs + 1)
+    slip = rt.printer_sim.jobs[-1].text()
+    assert "户口簿" in slip and "1 号窗口" in slip, slip
+    p.wait(lambda: "一次性告知单已打印" in p.app.screen("staff").status, 10, "the 告知单 reported")
 
 
 @scenario

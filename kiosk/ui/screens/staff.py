@@ -16,7 +16,8 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.services import ui_support as fmt
 from kiosk.ui.bridge import background, when_done
-from kiosk.ui.widgets import ClipScrollView  # noqa: F401  (used in the .kv rules)
+from kiosk.ui.screens.window_sheet import WindowSheet  # noqa: F401  (used in the .kv rules)
+from kiosk.ui.widgets import ClipScrollView, ShowIf  # noqa: F401  (used in the .kv rules)
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 log = logging.getLogger(__name__)
@@ -56,9 +57,11 @@ class StaffScreen(Screen):
     last_ticket_id = StringProperty("")
     busy = BooleanProperty(False)
     voice_text = StringProperty("")
+    sheet_shown = BooleanProperty(False)
 
     def prepare(self, **_params: Any) -> None:
         self.status = ""
+        self.sheet_shown = False
         self.confirm_close = False
         self._build_caller()
         self.voice_text = self._voice_line()
@@ -139,6 +142,21 @@ class StaffScreen(Screen):
                     row.status = f"当前 {r.current}"
                 else:
                     row.status = fmt.WINDOW_STATUS.get(r.status, r.status)
+
+    def open_sheet(self, window: str) -> None:
+        """More for one window than its keys: other outcomes, 挂起, 指定叫号 (see window_sheet)."""
+        self.ids.sheet.load(window)
+        self.sheet_shown = True
+
+    def close_sheet(self) -> None:
+        self.sheet_shown = False
+        self.refresh()
+
+    def set_status(self, text: str) -> None:
+        self.status = text
+
+    def on_leave(self, *_args: Any) -> None:
+        self.sheet_shown = False
 
     def window_op(self, name: str, window: str) -> None:
         rt = App.get_running_app().runtime
