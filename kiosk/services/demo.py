@@ -23,18 +23,32 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def demo_clock(config: HallConfig) -> OffsetClock | SystemClock:
-    """Real time if the hall is open now, else real time shifted to 09:05 of the next working day."""
+DEMO_SPAN = dt.timedelta(minutes=30)
+"""How long the demo should be able to issue numbers once started: a newcomer starting it at 17:25
+should not watch the hall close after a minute."""
+
+
+def demo_clock(config: HallConfig, now: dt.datetime | None = None) -> OffsetClock | SystemClock:
+    """Real time if numbers are issued now and for the next half hour; else real time shifted to five
+    minutes after the next session opens (on a working day, by the statutory calendar)."""
     cal = WorkCalendar(config.calendar.extra_holidays, config.calendar.extra_workdays)
-    now = dt.datetime.now(dt.UTC)
-    if issuing_state(now, config, cal).open:
+    now = now or dt.datetime.now(dt.UTC)
+    if issuing_state(now, config, cal).open and issuing_state(now + DEMO_SPAN, config, cal).open:
         return SystemClock()
-    here = local(now, config.timezone)
-    day = here.date() if here.time() < config.sessions[0].start else here.date() + dt.timedelta(days=1)
-    while not (config.open_on_non_working_days or cal.is_workday(day)):
+    return OffsetClock(next_opening(config, cal, now) + dt.timedelta(minutes=5))
+
+
+def next_opening(config: HallConfig, cal: WorkCalendar, now: dt.datetime) -> dt.datetime:
+    """The first session start after `now` on a day the hall opens."""
+    day = local(now, config.timezone).date()
+    for _ in range(366):
+        if config.open_on_non_working_days or cal.is_workday(day):
+            for session in sorted(config.sessions, key=lambda s: s.start):
+                start = utc_from_local(day, session.start, config.timezone)
+                if start > now:
+                    return start
         day += dt.timedelta(days=1)
-    start = utc_from_local(day, config.sessions[0].start, config.timezone) + dt.timedelta(minutes=5)
-    return OffsetClock(start)
+    raise ValueError("the hall never opens in the coming year")
 
 
 class DemoResidents:

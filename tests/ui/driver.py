@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -312,6 +313,30 @@ def window_sheet(p: Any, rt: Any, data: Path) -> None:
 
 
 @scenario
+def demo_first_minute(p: Any, rt: Any, data: Path) -> None:
+    """The README's first command: within a minute of the home screen a newcomer sees tickets issued
+    by simulated residents (with the printout preview), calls announced and ratings counted."""
+    t0 = time.monotonic()
+
+    def left() -> float:
+        return max(0.1, 60 - (time.monotonic() - t0))
+
+    p.wait(lambda: len(rt.printer_sim.jobs) >= 1, left(), "a simulated resident's ticket printed")
+    p.wait(lambda: p.app.preview_texture is not None, left(), "the printout preview on the home screen")
+    p.wait(lambda: p.app.overlay.shown_count >= 1, left(), "a call announced")
+    p.wait(
+        lambda: rows(data, "SELECT count(*) FROM ratings WHERE status = 'rated'")[0][0] >= 1,
+        left(),
+        "a rating counted",
+    )
+    counted = re.compile(r"今日 取号 [1-9]\d* · 叫号 [1-9]\d* · 评价 [1-9]")
+    p.wait(lambda: counted.search(p.app.figures_line), left(), "today's figures on the home screen")
+
+
+demo_first_minute.demo = True  # type: ignore[attr-defined]
+
+
+@scenario
 def call_overlay(p: Any, rt: Any, data: Path) -> None:
     """Two calls at once are shown one after the other, never on top of each other."""
     for code in ("pension_enrol", "minimum_living"):
@@ -454,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
         devices = config.devices.model_copy(update={"printer_required": True})
         config = config.model_copy(update={"devices": devices})
     clock = fixed_clock(getattr(fn, "clock_at", "2026-11-25 10:00"))
-    runtime = build_runtime(config, args.data_dir, clock=clock).start()
+    runtime = build_runtime(config, args.data_dir, clock=clock, demo=getattr(fn, "demo", False)).start()
     app = KioskApp(runtime, portrait=h > w)
     try:
         errors = run_with_pilot(app, lambda p: SCENARIOS[args.scenario](p, runtime, args.data_dir))
