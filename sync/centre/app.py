@@ -1,7 +1,7 @@
 """The street centre's HTTP service (FastAPI; served by uvicorn through ``street-centre serve``).
 
 Kiosk API (signed, see ``sync.signing``): ``POST /v1/events``, ``GET /v1/cursor``, ``GET /v1/config``;
-``POST /v1/enrol`` trades a one-time token for a key. Staff pages: ``/summary/…`` (read-only; put them
+``POST /v1/enrol`` trades a one-time token for a key. Staff pages: ``/summary/…`` (they take 回访/整改 results from a user the proxy logged in; put them
 behind the reverse proxy's login, see docs/centre.md). OpenAPI at ``/openapi.json``.
 """
 
@@ -175,7 +175,7 @@ def create_app(settings: CentreSettings, engine: Engine | None = None, run_migra
 
     from sync.centre import summary_page
 
-    summary_page.register(api, engine)
+    summary_page.register(api, engine, settings.staff_user_header)
 
     app: Any = api
     if settings.fault_injection:

@@ -34,6 +34,12 @@ class CentreSettings(BaseModel):
     enrol_token_hours: int = Field(72, ge=1)
     """How long a one-time enrolment token stays valid."""
 
+    staff_user_header: str = "X-Remote-User"
+    """The header in which the reverse proxy passes the staff member it authenticated (nginx:
+    ``proxy_set_header X-Remote-User $remote_user``). With it, the summary pages offer a form to record
+    回访 and 整改 results under that name; without it they are read-only. Trusted only because the
+    centre listens behind the proxy, which sets or clears it on every request (docs/centre.md)."""
+
     fault_injection: bool = False
     """Tests only: honour the ``X-Test-Fault`` header (500, sleep, reset). Never enable in production."""
 

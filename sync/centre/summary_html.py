@@ -19,6 +19,7 @@ WEEKDAYS = "一二三四五六日"
 LEVELS = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: "非常不满意"}
 KIND = {"callback": "回访", "rectification": "整改", "promised": "承诺件"}
 Links = Callable[[str], str]  # hall id → URL of its page
+FormAction = Callable[[str, str], str]  # (hall id, follow-up id) → URL the result form posts to
 
 
 def pct(v: float | None) -> str:
@@ -175,7 +176,7 @@ def _windows_table(rows: list[tuple[str, str, Figures]], title: str) -> str:
     )
 
 
-def _fu_cell(views: list[FollowupView], kind: str, as_of: dt.date) -> str:
+def _fu_cell(views: list[FollowupView], kind: str, as_of: dt.date, form: FormAction | None = None) -> str:
     v = next((v for v in views if v.data.get("kind") == kind), None)
     if v is None:
         return '<td class="l"><span class="tag bad">未建立</span></td>'
@@ -184,10 +185,28 @@ def _fu_cell(views: list[FollowupView], kind: str, as_of: dt.date) -> str:
         last = v.results[-1]["result"] if v.results else (v.data.get("result") or "")
         return f'<td class="l"><span class="tag ok">已完成</span> {escape(str(last))[:40]}</td>'
     tag = '<span class="tag bad">已超期</span>' if v.overdue(as_of) else '<span class="tag warn">待办</span>'
-    return f'<td class="l">{tag} 期限 {escape(str(due))} <code>{escape(v.data["id"][:8])}</code></td>'
+    cell = f"{tag} 期限 {escape(str(due))} <code>{escape(v.data['id'][:8])}</code>"
+    if v.results:
+        cell += f"<br><small>{escape(str(v.results[-1]['result']))[:40]}</small>"
+    if form is not None:
+        cell += _result_form(form(v.hall_id, str(v.data["id"])), kind)
+    return f'<td class="l">{cell}</td>'
 
 
-def _dissatisfied_table(halls: list[HallNight], as_of: dt.date, with_hall: bool) -> str:
+def _result_form(action: str, kind: str) -> str:
+    """Record what the callback or rectification found, as the staff member the proxy logged in."""
+    return (
+        f"<form class='fu' method='post' action='{escape(action)}'>"
+        f"<input type='hidden' name='action' value='{escape(kind)}'>"
+        f"<input name='result' required maxlength='500' placeholder='{KIND[kind]}结果'>"
+        "<label><input type='checkbox' name='done' value='1' checked>已完成</label>"
+        "<button>记录</button></form>"
+    )
+
+
+def _dissatisfied_table(
+    halls: list[HallNight], as_of: dt.date, with_hall: bool, form: FormAction | None = None
+) -> str:
     rows = []
     for h in halls:
         for d in h.dissatisfied:
@@ -195,15 +214,16 @@ def _dissatisfied_table(halls: list[HallNight], as_of: dt.date, with_hall: bool)
             rows.append(
                 f"<tr>{hall_cell}<td class='l'>{escape(d['number'])}</td><td>{d['window']}号</td>"
                 f"<td class='l'>{escape(h.service_name(d['service_code']))}</td><td class='l'>{LEVELS.get(d['level'], d['level'])}</td>"
-                f"<td>{local(d['rated_at'])}</td>{_fu_cell(d['followups'], 'callback', as_of)}"
-                f"{_fu_cell(d['followups'], 'rectification', as_of)}</tr>"
+                f"<td>{local(d['rated_at'])}</td>{_fu_cell(d['followups'], 'callback', as_of, form)}"
+                f"{_fu_cell(d['followups'], 'rectification', as_of, form)}</tr>"
             )
     if not rows:
         return "<section><h2>差评及回访整改</h2><p class='muted'>当日无差评。</p></section>"
     head = '<th class="l">社区</th>' if with_hall else ""
     return (
         "<section><h2>差评及回访整改<small>每条差评须回访（1个工作日）并整改（15个工作日）；"
-        "记录结果：street-centre followup --hall … --id …</small></h2><table>"
+        + ("在下方填写结果" if form else "记录结果：street-centre followup --hall … --id …")
+        + "</small></h2><table>"
         f"<tr>{head}<th class='l'>号票</th><th>窗口</th><th class='l'>事项</th><th class='l'>评价</th><th>评价时间</th>"
         "<th class='l'>回访</th><th class='l'>整改</th></tr>" + "".join(rows) + "</table></section>"
     )
@@ -250,7 +270,7 @@ def _alerts(night: StreetNight, halls: list[HallNight], one_hall: bool = False) 
     return '<div class="alerts">' + "".join(items) + "</div>"
 
 
-def render_street(night: StreetNight, link: Links) -> str:
+def render_street(night: StreetNight, link: Links, form: FormAction | None = None) -> str:
     f = night.street
     bad = sum(len(h.dissatisfied) for h in night.halls)
     body = _alerts(night, night.halls) + _cards(f, [("差评", str(bad), f"社区 {len(night.halls)} 个")])
@@ -273,7 +293,7 @@ def render_street(night: StreetNight, link: Links) -> str:
         )
         + "</section></div>"
     )
-    body += _dissatisfied_table(night.halls, night.as_of, with_hall=True)
+    body += _dissatisfied_table(night.halls, night.as_of, with_hall=True, form=form)
     body += _overdue_table(night.halls, night.as_of, with_hall=True)
     body += _windows_table(wins, "各窗口排名（全街道）")
     meta = f"生成于 {local(night.generated_at)} · 导出：<a href='{escape(link('.csv'))}'>CSV</a>"
@@ -286,7 +306,7 @@ def render_street(night: StreetNight, link: Links) -> str:
     )
 
 
-def render_hall(night: StreetNight, hall: HallNight, link: Links) -> str:
+def render_hall(night: StreetNight, hall: HallNight, link: Links, form: FormAction | None = None) -> str:
     f = hall.figures
     body = _alerts(night, [hall], one_hall=True) + _cards(
         f, [("差评", str(len(hall.dissatisfied)), f"忽略按键 {f.ignored_presses}")]
@@ -309,7 +329,7 @@ def render_hall(night: StreetNight, hall: HallNight, link: Links) -> str:
     body += (
         f"<section><h2>按事项</h2><table><tr><th class='l'>事项</th>{FIG_HEAD}</tr>{rows}</table></section>"
     )
-    body += _dissatisfied_table([hall], night.as_of, with_hall=False)
+    body += _dissatisfied_table([hall], night.as_of, with_hall=False, form=form)
     body += _overdue_table([hall], night.as_of, with_hall=False)
     crumbs = f"<a href='{escape(link(''))}'>全街道</a> › {escape(hall.hall_name)}"
     checks: dict[bool | None, str] = {True: "，与自助机日结一致", False: "，与自助机日结不一致！", None: ""}

@@ -1,20 +1,24 @@
 """Staff pages: the night's summary served by the centre, and written to files by ``street-centre summary``.
 
-Read-only pages without their own login: publish them only behind the reverse proxy's authentication
-(docs/centre.md)."""
+The pages have no login of their own: publish them only behind the reverse proxy's authentication
+(docs/centre.md). When the proxy names the staff member it logged in (`CentreSettings.staff_user_header`),
+each open 回访 or 整改 gets a small form, and its result is recorded under that name; without the name
+the pages are read-only."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection, Engine, func, select
 
-from sync.centre import models
+from sync.centre import followups, models
 from sync.centre.csv_export import followups_csv, night_csv
 from sync.centre.figures import SHANGHAI, StreetNight, street_night
 from sync.centre.summary_html import render_hall, render_street
@@ -48,7 +52,26 @@ def _fingerprint(conn: Connection) -> tuple[object, ...]:
     return (*kiosks, *results)
 
 
-def register(api: FastAPI, engine: Engine) -> None:
+RESULT_MAX_CHARS = 500
+
+
+def _staff(request: Request, header: str) -> str | None:
+    return (request.headers.get(header) or "").strip() or None
+
+
+def _same_origin(request: Request) -> bool:
+    """A form post must come from a page of this very site: with HTTP Basic auth the browser would
+    send the staff member's login along with a form posted from anywhere (cross-site request forgery)."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    host = request.headers.get("x-forwarded-host") or request.headers.get("host")
+    return bool(source and host) and urlsplit(source).netloc == host
+
+
+def _form_action(day: str) -> Callable[[str, str], str]:
+    return lambda hall, fu: f"/summary/{day}/followups/{quote(hall, safe='')}/{quote(fu, safe='')}"
+
+
+def register(api: FastAPI, engine: Engine, staff_header: str = "X-Remote-User") -> None:
     # A night of 200 halls takes a while to compute; staff open the page many times, so the last result
     # per (night, as-of date) is kept until the data changes.
     cache: dict[tuple[dt.date, dt.date], tuple[tuple[object, ...], StreetNight]] = {}
@@ -82,17 +105,54 @@ def register(api: FastAPI, engine: Engine) -> None:
         return _csv(followups_csv(n), f"followups-{day}.csv")
 
     @api.get("/summary/{day}", response_class=HTMLResponse, tags=["summary"])
-    async def street_page(day: str) -> HTMLResponse:
+    async def street_page(day: str, request: Request) -> HTMLResponse:
         n = await run_in_threadpool(night, _day(day))
-        return HTMLResponse(render_street(n, lambda h: _served_link(day, h)))
+        form = _form_action(day) if _staff(request, staff_header) else None
+        return HTMLResponse(render_street(n, lambda h: _served_link(day, h), form))
 
     @api.get("/summary/{day}/hall/{hall_id}", response_class=HTMLResponse, tags=["summary"])
-    async def hall_page(day: str, hall_id: str) -> HTMLResponse:
+    async def hall_page(day: str, hall_id: str, request: Request) -> HTMLResponse:
         n = await run_in_threadpool(night, _day(day))
         hall = next((h for h in n.halls if h.hall_id == hall_id), None)
         if hall is None:
             raise HTTPException(404, f"no hall {hall_id}")
-        return HTMLResponse(render_hall(n, hall, lambda h: _served_link(day, h)))
+        form = _form_action(day) if _staff(request, staff_header) else None
+        return HTMLResponse(render_hall(n, hall, lambda h: _served_link(day, h), form))
+
+    @api.post("/summary/{day}/followups/{hall_id}/{followup_id}", tags=["summary"], status_code=303)
+    async def record_followup(day: str, hall_id: str, followup_id: str, request: Request) -> Response:
+        """Record a 回访 or 整改 result from the page's form (form-encoded: action, result, done)."""
+        _day(day)
+        who = _staff(request, staff_header)
+        if who is None:
+            raise HTTPException(403, "staff login required: open the summary through the centre's proxy")
+        if not _same_origin(request):
+            raise HTTPException(403, "the form must be sent from the centre's own page")
+        try:
+            form = parse_qs((await request.body()).decode("utf-8"), strict_parsing=False)
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, "the form is not UTF-8") from exc
+        action = (form.get("action") or [""])[0]
+        result = (form.get("result") or [""])[0].strip()
+        done = (form.get("done") or [""])[0] == "1"
+        if action not in ("callback", "rectification"):
+            raise HTTPException(422, "action must be callback (回访) or rectification (整改)")
+        if not result or len(result) > RESULT_MAX_CHARS:
+            raise HTTPException(422, f"write what was done or found (1–{RESULT_MAX_CHARS} characters)")
+
+        def store() -> None:
+            with engine.begin() as conn:
+                followups.record(
+                    conn, hall_id, followup_id, action, result, who, dt.datetime.now(dt.UTC), done
+                )
+
+        try:
+            await run_in_threadpool(store)
+        except followups.FollowupError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        back = request.headers.get("referer") or f"/summary/{day}"
+        path = urlsplit(back).path
+        return RedirectResponse(path if path.startswith("/summary/") else f"/summary/{day}", status_code=303)
 
 
 def _served_link(day: str, target: str) -> str:

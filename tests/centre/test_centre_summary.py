@@ -165,6 +165,58 @@ def test_street_page_csv_and_followups(centre: RunningCentre, tmp_path: Path) ->
         db.close()
 
 
+def _results(centre: RunningCentre) -> list[tuple[str, str, str, bool]]:
+    with centre.engine.connect() as conn:
+        return [
+            (r.followup_id, r.action, r.result, r.done)
+            for r in conn.execute(select(models.FollowupResult).order_by(models.FollowupResult.id))
+        ]
+
+
+def test_staff_record_a_callback_on_the_page(centre: RunningCentre, tmp_path: Path) -> None:
+    """Behind the proxy's login (it names the user in X-Remote-User) each open 回访/整改 has a form."""
+    dbs = _street(centre, tmp_path)
+    with centre.engine.connect() as conn:
+        night = figures.street_night(conn, DAY, as_of=DAY)
+    bad = next(h for h in night.halls if h.dissatisfied)
+    fu = next(v for v in bad.dissatisfied[0]["followups"] if v.data["kind"] == "callback")
+    page = f"{centre.url}/summary/{DAY}/hall/{bad.hall_id}"
+    action = f"/summary/{DAY}/followups/{bad.hall_id}/{fu.data['id']}"
+    staff = {"X-Remote-User": "wangfang", "Origin": centre.url, "Referer": page}
+
+    assert action not in requests.get(page, timeout=30).text  # no login named: read-only
+    shown = requests.get(page, headers={"X-Remote-User": "wangfang"}, timeout=30).text
+    assert f"action='{action}'" in shown and "在下方填写结果" in shown
+
+    def post(headers: dict[str, str], **form: str) -> requests.Response:
+        return requests.post(
+            centre.url + action, data=form, headers=headers, timeout=30, allow_redirects=False
+        )
+
+    ok = {"action": "callback", "result": "已电话回访，居民表示理解", "done": "1"}
+    assert post({"Origin": centre.url}, **ok).status_code == 403  # nobody logged in
+    assert (
+        post({**staff, "Origin": "http://evil.example", "Referer": "http://evil.example/"}, **ok).status_code
+        == 403
+    )
+    assert post(staff, action="callback", result="  ").status_code == 422
+    assert post(staff, action="delete", result="x").status_code == 422
+    assert post(staff, action="callback", result="x" * 501).status_code == 422
+    missing = f"{centre.url}/summary/{DAY}/followups/H9/{fu.data['id']}"
+    assert requests.post(missing, data=ok, headers=staff, timeout=30).status_code == 404  # not H9's
+    assert _results(centre) == []  # nothing refused was stored
+
+    done = post(staff, **ok)
+    assert done.status_code == 303 and done.headers["location"] == f"/summary/{DAY}/hall/{bad.hall_id}"
+    assert _results(centre) == [(fu.data["id"], "callback", "已电话回访，居民表示理解", True)]
+    with centre.engine.connect() as conn:
+        assert conn.execute(select(models.FollowupResult.recorded_by)).scalar() == "wangfang"
+    after = requests.get(page, headers={"X-Remote-User": "wangfang"}, timeout=30).text
+    assert "已电话回访，居民表示理解" in after and f"action='{action}'" not in after  # done: no form
+    for db in dbs:
+        db.close()
+
+
 def test_unknown_pages(centre: RunningCentre) -> None:
     assert requests.get(f"{centre.url}/summary/yesterday", timeout=10).status_code == 404
     assert requests.get(f"{centre.url}/summary/{DAY}/hall/nowhere", timeout=10).status_code == 404
