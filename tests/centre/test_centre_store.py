@@ -38,6 +38,45 @@ def test_migrations_match_the_models(store: Engine) -> None:
     assert diff == []
 
 
+def test_an_existing_centre_upgrades_and_keeps_its_kiosks(database: tuple[str, str | None]) -> None:
+    """A centre installed at the first schema is upgraded in place: tokens and keys survive."""
+    from alembic import command
+
+    from sync.centre.db import alembic_config
+
+    url, schema = database
+    engine = make_engine(url, schema)
+    cfg = alembic_config()
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0001")
+            conn.execute(
+                text(
+                    "INSERT INTO kiosks (kiosk_id, hall_id, status, acked_seq, created_at)"
+                    " VALUES ('K01', 'H01', 'active', 7, :now)"
+                ),
+                {"now": datetime.now(UTC)},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO enrol_tokens (token_hash, kiosk_id, created_at, expires_at)"
+                    " VALUES ('abc', 'K01', :now, :now)"
+                ),
+                {"now": datetime.now(UTC)},
+            )
+        migrate(engine)
+        with engine.connect() as conn:
+            assert conn.execute(select(models.Kiosk.acked_seq)).scalar() == 7
+            assert conn.execute(select(models.EnrolToken.token_hash, models.EnrolToken.key_id)).all() == [
+                ("abc", None)
+            ]
+            diff = compare_metadata(MigrationContext.configure(conn), models.Base.metadata)
+        assert diff == []
+    finally:
+        engine.dispose()
+
+
 def _reset(engine: Engine) -> None:
     with engine.begin() as conn:
         for table in reversed(models.Base.metadata.sorted_tables):
