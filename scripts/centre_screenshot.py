@@ -1,7 +1,10 @@
 """Make docs/centre-summary.png: a street of six halls syncs to a real centre, staff record some
 follow-ups, and headless Chromium photographs the night's summary page.
 
-    .venv/bin/python scripts/centre_screenshot.py [--out docs/centre-summary.png] [--hall H02]
+    .venv/bin/python scripts/centre_screenshot.py [--out docs/centre-summary.png] [--hall H02] [--staff NAME]
+
+With --staff the page is fetched as the proxy would pass it for a logged-in staff member, so each open
+回访/整改 shows its result form (docs/centre-followup-form.png is `--hall H03 --staff wangfang`).
 
 Everything runs on loopback: the centre (uvicorn), the kiosks' sync client, Chromium.
 """
@@ -20,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import requests  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from kiosk.db.database import Database  # noqa: E402
@@ -47,6 +51,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--out", default=str(ROOT / "docs" / "centre-summary.png"))
     p.add_argument("--hall", help="photograph this hall's page instead of the street's")
+    p.add_argument("--staff", help="as this logged-in staff member (the proxy's X-Remote-User): with forms")
     args = p.parse_args()
     rng = random.Random(4)
     with tempfile.TemporaryDirectory() as tmp, running_centre(f"sqlite:///{tmp}/centre.db") as centre:
@@ -77,6 +82,12 @@ def main() -> None:
                         conn, hall, fid, "rectification", "窗口已整改：增设材料清单", "街道督查组", now
                     )
         url = f"{centre.url}/summary/{DAY.isoformat()}" + (f"/hall/{args.hall}" if args.hall else "")
+        if args.staff:  # Chromium cannot add a header: fetch the page as the proxy passes it, show the file
+            page = requests.get(url, headers={"X-Remote-User": args.staff}, timeout=60)
+            page.raise_for_status()
+            saved = Path(tmp) / "page.html"
+            saved.write_text(page.text, encoding="utf-8")
+            url = saved.as_uri()
         profile = tempfile.mkdtemp()
         cmd = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
