@@ -139,7 +139,10 @@ class WindowSheet(FloatLayout):
             self._say(done)
             return
         self._say(done + "，正在打印一次性告知单…")
-        failed = lambda e: self._say(done + f"，告知单打印失败，请手写告知（{e}）")  # noqa: E731
+
+        def failed(reason: object) -> None:
+            self._say(done + f"，告知单打印失败，请手写告知（{reason}）")
+
         try:
             fut = App.get_running_app().runtime.print_guide(service, missing, int(self.window))
         except Exception as exc:  # no printer configured
