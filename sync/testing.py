@@ -255,7 +255,7 @@ class RunningCentre:
             **sync,
         )
         # Enrolment is one exchange, done once by staff. The tight timeouts some tests set are for
-        # pushing under faults; a timed-out enrol would be retried with a token already spent.
+        # pushing under faults, not for this.
         enrol_kiosk(settings.model_copy(update={"timeout": 10.0, "connect_timeout": 5.0}), token)
         return settings
 

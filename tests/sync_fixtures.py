@@ -26,6 +26,8 @@ BACKENDS = [
     ),
 ]
 DAY = date(2026, 11, 25)
+FAST = {"backoff_factor": 0.05, "backoff_max": 0.2, "backoff_jitter": 0.05, "retries": 8}
+"""Sync client retries for tests: many, and quick."""
 
 
 @pytest.fixture(params=BACKENDS)

@@ -24,6 +24,7 @@ from sync.centre import models
 from sync.centre.security import as_utc
 
 RETRY_WINDOW = timedelta(minutes=10)
+REFUSED = "token unknown, used, expired or for another kiosk"  # one answer: it tells a guesser nothing
 
 
 class EnrolError(Exception):
@@ -115,14 +116,14 @@ def exchange(conn: Connection, kiosk_id: str, token: str, now: datetime) -> sign
         select(models.EnrolToken).where(models.EnrolToken.token_hash == _hash(token)).with_for_update()
     ).one_or_none()
     if row is None or row.kiosk_id != kiosk_id:
-        raise EnrolError("token unknown, used, expired or for another kiosk")
+        raise EnrolError(REFUSED)
     kiosk = conn.execute(select(models.Kiosk).where(models.Kiosk.kiosk_id == kiosk_id)).one()
     if kiosk.status != "active":
         raise EnrolError("kiosk has been revoked")
     if row.used_at is not None:
         return _same_key_again(conn, row, kiosk, now)
     if as_utc(row.expires_at) < now:
-        raise EnrolError("token unknown, used, expired or for another kiosk")
+        raise EnrolError(REFUSED)
     conn.execute(
         update(models.KioskKeyRow)
         .where(models.KioskKeyRow.kiosk_id == kiosk_id, models.KioskKeyRow.revoked_at.is_(None))
@@ -148,14 +149,14 @@ def _same_key_again(conn: Connection, row: Any, kiosk: Any, now: datetime) -> si
     used_at = as_utc(row.used_at)
     seen = kiosk.last_seen_at is not None and as_utc(kiosk.last_seen_at) >= used_at
     if row.key_id is None or seen or now - used_at > RETRY_WINDOW:
-        raise EnrolError("token unknown, used, expired or for another kiosk")
+        raise EnrolError(REFUSED)
     key = conn.execute(
         select(models.KioskKeyRow).where(
             models.KioskKeyRow.key_id == row.key_id, models.KioskKeyRow.revoked_at.is_(None)
         )
     ).one_or_none()
     if key is None:  # revoked or replaced since
-        raise EnrolError("token unknown, used, expired or for another kiosk")
+        raise EnrolError(REFUSED)
     return signing.KioskKey(
         kiosk_id=kiosk.kiosk_id,
         hall_id=kiosk.hall_id,

@@ -67,7 +67,10 @@ def _same_origin(request: Request) -> bool:
     return bool(source and host) and urlsplit(source).netloc == host
 
 
-def _form_action(day: str) -> Callable[[str, str], str]:
+def _forms(request: Request, header: str, day: str) -> Callable[[str, str], str] | None:
+    """Where each follow-up's result form posts, when a logged-in staff member opened the page."""
+    if _staff(request, header) is None:
+        return None
     return lambda hall, fu: f"/summary/{day}/followups/{quote(hall, safe='')}/{quote(fu, safe='')}"
 
 
@@ -107,8 +110,9 @@ def register(api: FastAPI, engine: Engine, staff_header: str = "X-Remote-User") 
     @api.get("/summary/{day}", response_class=HTMLResponse, tags=["summary"])
     async def street_page(day: str, request: Request) -> HTMLResponse:
         n = await run_in_threadpool(night, _day(day))
-        form = _form_action(day) if _staff(request, staff_header) else None
-        return HTMLResponse(render_street(n, lambda h: _served_link(day, h), form))
+        return HTMLResponse(
+            render_street(n, lambda h: _served_link(day, h), _forms(request, staff_header, day))
+        )
 
     @api.get("/summary/{day}/hall/{hall_id}", response_class=HTMLResponse, tags=["summary"])
     async def hall_page(day: str, hall_id: str, request: Request) -> HTMLResponse:
@@ -116,8 +120,8 @@ def register(api: FastAPI, engine: Engine, staff_header: str = "X-Remote-User") 
         hall = next((h for h in n.halls if h.hall_id == hall_id), None)
         if hall is None:
             raise HTTPException(404, f"no hall {hall_id}")
-        form = _form_action(day) if _staff(request, staff_header) else None
-        return HTMLResponse(render_hall(n, hall, lambda h: _served_link(day, h), form))
+        forms = _forms(request, staff_header, day)
+        return HTMLResponse(render_hall(n, hall, lambda h: _served_link(day, h), forms))
 
     @api.post("/summary/{day}/followups/{hall_id}/{followup_id}", tags=["summary"], status_code=303)
     async def record_followup(day: str, hall_id: str, followup_id: str, request: Request) -> Response:

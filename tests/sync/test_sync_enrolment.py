@@ -19,8 +19,7 @@ from sync.client.pusher import Pusher
 from sync.client.session import SignedClient, SyncError
 from sync.client.settings import SyncSettings
 from sync.testing import FaultProxy, RunningCentre, centre_events
-
-FAST = {"backoff_factor": 0.05, "backoff_max": 0.2, "backoff_jitter": 0.05, "retries": 8}
+from tests.sync_fixtures import FAST
 
 
 def push(settings: SyncSettings, db: Database, batches: int = 10_000) -> None:

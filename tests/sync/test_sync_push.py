@@ -22,10 +22,9 @@ from sync.client.session import SignedClient, SyncError
 from sync.client.settings import SyncSettings
 from sync.simulate import hall_day, latest_snapshots
 from sync.testing import FaultProxy, RunningCentre, centre_events, fill_outbox
+from tests.sync_fixtures import FAST
 
 DAY = date(2026, 11, 25)
-
-FAST = {"backoff_factor": 0.05, "backoff_max": 0.2, "backoff_jitter": 0.05, "retries": 8}
 
 
 def kiosk_events(db: Database) -> list[tuple[int, str, str, Any]]:

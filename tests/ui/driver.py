@@ -195,16 +195,20 @@ def staff_pin(p: Any, rt: Any, data: Path) -> None:
     p.wait(lambda: p.app.sm.current == "home", 5)
 
 
+def staff_login(p: Any) -> None:
+    p.tap("staff")
+    for k in "2468":
+        p.tap(f"pin_{k}")
+    p.tap("pin_ok")
+    p.wait(lambda: p.app.sm.current == "staff", 10, "the staff screen")
+
+
 @scenario
 def software_caller(p: Any, rt: Any, data: Path) -> None:
     """The staff screen's caller runs the same engine operations as a keypad."""
     rt.issue_ticket("pension_enrol", None).result(20)
     rt.issue_ticket("pension_enrol", None).result(20)
-    p.tap("staff")
-    for k in "2468":
-        p.tap(f"pin_{k}")
-    p.tap("pin_ok")
-    p.wait(lambda: p.app.sm.current == "staff", 10)
+    staff_login(p)
     p.tap("op_call_next_1")
     p.wait(lambda: p.app.overlay.showing and p.app.overlay.number == "A001", 10, "the call overlay")
     assert rows(data, "SELECT window_number FROM handlings") == [(1,)]
@@ -222,14 +226,6 @@ def software_caller(p: Any, rt: Any, data: Path) -> None:
     p.tap("op_call_next_1")
     p.wait(lambda: "1 号窗口：" in p.app.screen("staff").status, 10, "paused window refuses a call")
     assert len(rows(data, "SELECT id FROM handlings")) == 1
-
-
-def staff_login(p: Any) -> None:
-    p.tap("staff")
-    for k in "2468":
-        p.tap(f"pin_{k}")
-    p.tap("pin_ok")
-    p.wait(lambda: p.app.sm.current == "staff", 10, "the staff screen")
 
 
 def handling_rows(data: Path) -> list[tuple[Any, ...]]:
