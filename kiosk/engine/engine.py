@@ -21,11 +21,12 @@ from kiosk.config.schema import HallConfig
 from kiosk.db import models as m
 from kiosk.db.database import Database
 from kiosk.engine import calling, closing, finishing, issuing, ratings
+from kiosk.engine.availability import Availability, hall_state, service_availability
 from kiosk.engine.clock import Clock, SystemClock
 from kiosk.engine.context import Context, Notice
 from kiosk.engine.day_records import load_day_records
 from kiosk.engine.estimates import wait_range_minutes
-from kiosk.engine.schedule import IssueWindow, issuing_state
+from kiosk.engine.schedule import IssueWindow
 from kiosk.engine.summary import DaySummary, compute_summary
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,12 @@ class QueueEngine:
 
     # ---- queries (read-only, any thread) -----------------------------------------------
     def issuing_state(self) -> IssueWindow:
-        return issuing_state(self.ctx.now(), self.config, self.ctx.calendar)
+        """Hours, cut-off and whether today is already closed (日结)."""
+        return self.db.read(lambda s: hall_state(s, self.ctx, self.ctx.now()))
+
+    def availability(self) -> dict[str, Availability]:
+        """Per service: can a ticket be issued now, and if not, why (closed day, cut-off, daily cap)."""
+        return self.db.read(lambda s: service_availability(s, self.ctx, self.ctx.now()))
 
     def window_status(self, window: int) -> str:
         ws = self.db.read(lambda s: s.get(m.WindowState, window))
@@ -164,15 +170,20 @@ class QueueEngine:
         codes = self.config.window(window).services
         return int(self.db.read(lambda s: _count_waiting(s, self.ctx.today(), codes)))
 
-    def queue_overview(self) -> dict[str, dict[str, int]]:
-        """Per service: people waiting and the wait range in minutes, for the home screen."""
+    def queue_overview(self) -> dict[str, dict[str, Any]]:
+        """Per service: people waiting, the wait range in minutes and why issuing would refuse it now
+        (``refused``, "" when it would not), for the home screen."""
 
-        def q(s: Session) -> dict[str, dict[str, int]]:
-            out = {}
+        def q(s: Session) -> dict[str, dict[str, Any]]:
+            out: dict[str, dict[str, Any]] = {}
+            now = self.ctx.now()
+            available = service_availability(s, self.ctx, now)
             for svc in self.config.services:
-                n = _count_waiting(s, self.ctx.today(), [svc.code])
+                n = _count_waiting(s, self.ctx.today(now), [svc.code])
                 low, high = wait_range_minutes(s, self.ctx, svc.code, n)
-                out[svc.code] = {"waiting": n, "wait_min": low, "wait_max": high}
+                # "refused": why issuing would refuse this service now ("" when it would not).
+                refused = available[svc.code].reason
+                out[svc.code] = {"waiting": n, "wait_min": low, "wait_max": high, "refused": refused}
             return out
 
         return self.db.read(q)

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.db import models as m
+from kiosk.engine.availability import cap_reason, hall_state, issued_today
 from kiosk.engine.clock import as_utc
 from kiosk.engine.context import Context, Notice
 from kiosk.engine.errors import DailyCapReached, HallClosed, UnknownPriority
 from kiosk.engine.estimates import people_ahead, wait_range_minutes
-from kiosk.engine.schedule import issuing_state
 
 
 @dataclass(frozen=True)
@@ -51,19 +51,13 @@ def issue(
         raise UnknownPriority(f"没有这类优先通道：{priority}")
     now = ctx.now()
     day = ctx.today(now)
-    if s.get(m.DayClose, day) is not None:
-        raise HallClosed("今日已日结，请明天再来")
-    state = issuing_state(now, ctx.config, ctx.calendar)
+    # The same checks, in the same order, as the home screen's availability (kiosk.engine.availability).
+    state = hall_state(s, ctx, now)
     if not state.open:
         raise HallClosed(state.reason)
-    last_seq = s.scalar(
-        select(func.max(m.Ticket.seq_no)).where(
-            m.Ticket.business_date == day, m.Ticket.prefix == service.prefix
-        )
-    )
-    seq_no = (last_seq or 0) + 1
+    seq_no = issued_today(s, day, service.prefix) + 1
     if seq_no > service.daily_cap:
-        raise DailyCapReached(f"{service.name}今日号源已取完（{service.daily_cap} 个）")
+        raise DailyCapReached(cap_reason(service))
     last_order = s.scalar(select(func.max(m.Ticket.queue_order)).where(m.Ticket.business_date == day))
     ticket = m.Ticket(
         id=str(uuid.uuid4()),

@@ -28,12 +28,12 @@ def issuing_state(now: dt.datetime, config: HallConfig, calendar: WorkCalendar) 
             if session.start <= clock < last_issue:
                 return IssueWindow(True, "")
             if last_issue <= clock < session.end:
-                return IssueWindow(False, "本时段取号已截止", _next_opening(here, config, calendar))
+                return IssueWindow(False, "本时段取号已截止", next_opening(here, config, calendar))
     reason = "今天不办公" if not working else "现在不是办公时间"
-    return IssueWindow(False, reason, _next_opening(here, config, calendar))
+    return IssueWindow(False, reason, next_opening(here, config, calendar))
 
 
-def _next_opening(here: dt.datetime, config: HallConfig, calendar: WorkCalendar) -> dt.datetime | None:
+def next_opening(here: dt.datetime, config: HallConfig, calendar: WorkCalendar) -> dt.datetime | None:
     day = here.date()
     for offset in range(0, 40):
         d = day + dt.timedelta(days=offset)

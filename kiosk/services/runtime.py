@@ -202,7 +202,7 @@ class KioskRuntime:
         return verify_pin(pin, self.config.staff.pin_hash)
 
     # ---- reads (cheap, but still better off the UI thread) -------------------------------------
-    def overview(self) -> dict[str, dict[str, int]]:
+    def overview(self) -> dict[str, dict[str, Any]]:
         return self.engine.queue_overview()
 
     def recent_calls(self, limit: int = 6) -> list[tuple[str, int, dt.datetime]]:

@@ -98,6 +98,11 @@ def wait_text(waiting: int, low: int, high: int) -> str:
     return f"等候 {waiting} 人 · 约 {low}–{high} 分钟"
 
 
+def priority_line(config: HallConfig) -> str:
+    """Who may use 绿色通道, as the hall configured it (the button's subtitle)."""
+    return " · ".join(c.label for c in config.priority.categories) or "暂无优先通道"
+
+
 def windows_text(windows: list[int]) -> str:
     return "、".join(str(w) for w in windows) + " 号窗口" if windows else "服务窗口"
 

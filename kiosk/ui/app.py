@@ -227,7 +227,10 @@ class KioskApp(App):
         log.error("state check failed: %s", exc)
 
     def _apply_state(self, state: tuple[Any, Any]) -> None:
+        was_open = self.issuing is not None and self.issuing.open
         self.health, self.issuing = state
+        if self.issuing.open != was_open:
+            self._refresh_trigger()  # the buttons' availability changes with the hours
         if self.sm.current in RESTING:
             want = self.resting_screen()
             if self.sm.current != want:

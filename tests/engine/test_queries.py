@@ -28,7 +28,7 @@ def test_waiting_count_and_overview(engine: QueueEngine) -> None:
     assert engine.waiting_count(1) == 1
     overview = engine.queue_overview()
     # What the next arrival would wait: 1 ahead × 10 min ÷ 2 windows = 5 min → 3.5 → 0 ; 6.5 → 10
-    assert overview["social_card"] == {"waiting": 1, "wait_min": 0, "wait_max": 10}
+    assert overview["social_card"] == {"waiting": 1, "wait_min": 0, "wait_max": 10, "refused": ""}
     assert overview["pension_enrol"]["waiting"] == 0
     assert set(overview) == {s.code for s in engine.config.services}
 

@@ -450,6 +450,55 @@ def cheap_frames(p: Any, rt: Any, data: Path) -> None:
     assert not p.ui(lambda: p.app.draw_hold.holding)
 
 
+@scenario
+def home_offers_only_what_issues(p: Any, rt: Any, data: Path) -> None:
+    """A service whose cap is reached is not offered and says why; 绿色通道 names the hall's own
+    categories; after 日结 the kiosk shows the closed screen, not services that would be refused."""
+    home = p.ui(lambda: p.app.screen("home"))
+    green = p.ui(lambda: p.find("green_channel"))
+    assert "80岁以上老人 · 现役军人" in p.ui(lambda: green.text), p.ui(lambda: green.text)
+    assert "孕妇" not in p.ui(lambda: green.text)
+    p.tap("pension_enrol")
+    on_ticket_screen(p, "printed")
+    p.tap("ticket_done")
+    p.wait(lambda: p.app.sm.current == "home", 5, "home")
+    p.wait(lambda: "号源已取完" in p.texts(), 10, "the cap reason on the button")
+    assert p.ui(lambda: home._buttons["pension_enrol"].disabled)
+    capped = p.ui(lambda: home._buttons["pension_enrol"])
+    x, y = p.ui(lambda: capped.to_window(*capped.center))
+    height = p.ui(lambda: p.app.root_window.height)
+    p.tap_xy(int(p.left + x), int(p.top + height - y))  # a real touch on the greyed button: nothing
+    time.sleep(1.0)
+    assert p.ui(lambda: p.app.sm.current) == "home"
+    assert rows(data, "SELECT count(*) FROM tickets") == [(1,)]
+    assert not p.ui(lambda: home._buttons["medical_insurance"].disabled)  # others are still offered
+    rt.close_day().result(30)
+    p.wait(lambda: p.app.sm.current == "closed", 10, "the closed screen after 日结")
+    assert "今日已日结" in screen_text(p), screen_text(p)
+    assert rows(data, "SELECT count(*) FROM tickets WHERE status = 'waiting'") == [(0,)]
+
+
+home_offers_only_what_issues.config_changes = {  # type: ignore[attr-defined]
+    "services__0__daily_cap": 1,
+    "priority__categories": [
+        {"code": "elderly", "label": "80岁以上老人"},
+        {"code": "military", "label": "现役军人"},
+    ],
+}
+
+
+def with_changes(config: Any, changes: dict[str, Any]) -> Any:
+    """The config with dotted fields changed (``services__0__daily_cap``), validated again."""
+    data = config.model_dump()
+    for key, value in changes.items():
+        target = data
+        *parents, last = key.split("__")
+        for part in parents:
+            target = target[int(part)] if part.isdigit() else target[part]
+        target[int(last) if last.isdigit() else last] = value
+    return type(config).model_validate(data)
+
+
 # ---- process ------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
@@ -474,6 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(fn, "printer_required", False):
         devices = config.devices.model_copy(update={"printer_required": True})
         config = config.model_copy(update={"devices": devices})
+    config = with_changes(config, getattr(fn, "config_changes", {}))
     clock = fixed_clock(getattr(fn, "clock_at", "2026-11-25 10:00"))
     runtime = build_runtime(config, args.data_dir, clock=clock, demo=getattr(fn, "demo", False)).start()
     app = KioskApp(runtime, portrait=h > w)

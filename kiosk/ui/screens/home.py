@@ -54,6 +54,8 @@ class HomeScreen(Screen):
     priority = StringProperty("")
     priority_label = StringProperty("")
     ticker_text = StringProperty("")
+    priority_line = StringProperty("")
+    """The 绿色通道 button's subtitle: the configured categories."""
     _ticker_i = NumericProperty(0)
 
     def __init__(self, **kwargs: Any):
@@ -88,6 +90,7 @@ class HomeScreen(Screen):
         config = app.config_hall
         if config is None:
             return
+        self.priority_line = fmt.priority_line(config)
         box = self.ids.services
         box.clear_widgets()
         categories: dict[str, list[Any]] = {}
@@ -114,13 +117,19 @@ class HomeScreen(Screen):
         for b in self._buttons.values():
             b.width = max(200, width)
 
-    def show_overview(self, overview: dict[str, dict[str, int]]) -> None:
+    def show_overview(self, overview: dict[str, dict[str, Any]]) -> None:
         if not self._built:
             self._build_services()
         for code, row in overview.items():
             b = self._buttons.get(code)
-            line = fmt.wait_text(row["waiting"], row["wait_min"], row["wait_max"])
-            if b is not None and b.wait_line != line:
+            if b is None:
+                continue
+            # A service issuing would refuse (cap reached, cut-off, day closed) is not offered: its
+            # button says why instead of the wait.
+            refused = row.get("refused", "")
+            b.disabled = bool(refused)
+            line = refused or fmt.wait_text(row["waiting"], row["wait_min"], row["wait_max"])
+            if b.wait_line != line:
                 self._pending_lines[code] = line
         self._apply_lines()
 
