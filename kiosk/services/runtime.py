@@ -29,6 +29,7 @@ from kiosk.db.models import DayClose
 from kiosk.engine.clock import Clock
 from kiosk.engine.context import Notice
 from kiosk.engine.engine import QueueEngine
+from kiosk.engine.nightly import nightly_close_due
 from kiosk.engine.schedule import IssueWindow
 from kiosk.engine.summary import DaySummary
 from kiosk.services.centre_config import with_centre_holidays
@@ -39,7 +40,6 @@ from kiosk.services.sync_link import SyncLink
 from kiosk.services.ticketing import TicketDesk, TicketOutcome, printer_state
 
 log = logging.getLogger(__name__)
-AUTO_CLOSE_AFTER = dt.timedelta(minutes=30)
 
 WINDOW_OPS = (
     "call_next",
@@ -247,12 +247,8 @@ class KioskRuntime:
     def _auto_close(self) -> None:
         """The nightly 日结 when staff did not press it: 30 minutes after the last session ends."""
         now = self.engine.clock.now()
-        here = self.engine.ctx.local(now)
-        last_end = max(sess.end for sess in self.config.sessions)
-        if here.time() < (dt.datetime.combine(here.date(), last_end) + AUTO_CLOSE_AFTER).time():
-            return
-        day = here.date()
-        if self.db.read(lambda s: s.get(DayClose, day)) is not None:
+        day = nightly_close_due(now, [sess.end for sess in self.config.sessions], self.config.timezone)
+        if day is None or self.db.read(lambda s: s.get(DayClose, day)) is not None:
             return
         removed = self.engine.close_day(day)
         log.info("automatic close of %s: %d tickets removed", day, removed)

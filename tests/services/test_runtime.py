@@ -196,6 +196,36 @@ def test_the_day_closes_by_itself_after_hours(runtime: KioskRuntime, clock: Manu
     assert runtime.db.read(lambda s: s.scalar(select(func.count()).select_from(m.DayClose))) == 1
 
 
+def test_a_hall_open_until_23_45_is_not_closed_while_open(sample_config: HallConfig, tmp_path: Path) -> None:
+    """Today's main compared times of day: 23:45 + 30 min wrapped to 00:15, so the automatic close ran
+    at start-up for the day in progress and every touch answered 「今日已日结」."""
+    late = sample_config.model_copy(
+        update={
+            "sessions": [
+                sample_config.sessions[0].model_copy(update={"start": dt.time(14), "end": dt.time(23, 45)})
+            ]
+        }
+    )
+    evening = ManualClock(dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC))  # 20:00 in Shanghai
+    rt = build_runtime(late, tmp_path / "late", clock=evening).start()
+    try:
+        rt._auto_close()
+        out = rt.issue_ticket("pension_enrol").result(30)
+        assert out.ticket is not None, out
+        assert rt.overview()["pension_enrol"]["refused"] == ""
+        evening.set(dt.datetime(2026, 11, 26, 16, 10, tzinfo=dt.UTC))  # 00:10: not yet
+        rt._auto_close()
+        assert ticket_row(rt, out.ticket.id).status == "waiting"
+        evening.set(dt.datetime(2026, 11, 26, 16, 16, tzinfo=dt.UTC))  # 00:16, past 23:45 + 30 min
+        rt._auto_close()
+        assert ticket_row(rt, out.ticket.id).status == "removed"
+        closed = rt.db.read(lambda s: list(s.scalars(select(m.DayClose.business_date))))
+        # The 25th was closed at 20:00 (its moment, 00:15 that morning, had passed); the 26th only now.
+        assert sorted(closed) == [dt.date(2026, 11, 25), dt.date(2026, 11, 26)]
+    finally:
+        rt.stop()
+
+
 def test_health_reports_the_printer_and_every_keypad(runtime: KioskRuntime) -> None:
     sim = runtime.printer_sim
     assert sim is not None
