@@ -127,7 +127,7 @@ def create_app(settings: CentreSettings, engine: Engine | None = None, run_migra
         "/v1/events",
         response_model=PushResult,
         responses={401: {}, 403: {}, 409: {}, 413: {}, 422: {}, 429: {}},
-        # the body is read and checked by hand (envelope.py, pg_ingest.py) for speed; its schema is PushBatch
+        # the body is read raw and checked against the contract (sync.contract.PushBatch, its schema here)
         openapi_extra={
             "requestBody": {"required": True, "content": {"application/json": {"schema": _PUSH_SCHEMA}}}
         },

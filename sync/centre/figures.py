@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,12 @@ from sync.centre import models
 from sync.centre.followups import FollowupView, views
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+log = logging.getLogger(__name__)
+
+
+def broken_reason(exc: BaseException) -> str:
+    """What the operator is told about a hall whose records cannot be shown (short, plain)."""
+    return f"{type(exc).__name__}: {exc}"[:200]
 
 
 # The snapshot fields compute_summary reads ("s" text, "i" integer, "b" boolean). Extracting them in SQL
@@ -134,6 +141,9 @@ class HallNight:
     """When the kiosk's 日结 carried its figures: whether the centre's are identical (None: not sent)."""
     service_names: dict[str, str] = field(default_factory=dict)
     """Service code → the name residents saw, from the tickets' snapshots."""
+    error: str | None = None
+    """Why this hall's records could not be computed or shown (its figures are then left out of the
+    street's, and its page says so); the other halls are not affected."""
 
     def service_name(self, code: str) -> str:
         return self.service_names.get(code, code)
@@ -250,30 +260,66 @@ def street_night(conn: Connection, day: dt.date, as_of: dt.date | None = None) -
     halls: list[HallNight] = []
     merged = DayRecords()
     for hall_id, meta in sorted(halls_meta.items()):
-        snaps = hall_snapshots(conn, hall_id, day)
-        records = DayRecords.from_snapshots(**snaps)
-        summary = compute_summary(records, hall_id, day, as_of=as_of)
-        promised, others = _overdue(conn, hall_id, as_of)
-        halls.append(
-            HallNight(
-                hall_id=hall_id,
-                hall_name=meta["name"],
-                summary=summary,
-                hourly=hourly(records),
-                synced=hall_id in closed,
-                matches_kiosk=compare_with_kiosk(summary, closed.get(hall_id)),
-                last_push_at=meta["last_push"],
-                clock_skew_s=meta.get("skew"),
-                kiosks=sorted(meta["kiosks"]),
-                dissatisfied=_dissatisfied(conn, hall_id, summary, as_of),
-                overdue_promised=promised,
-                overdue_followups=others,
-                service_names=_service_names(conn, hall_id, day),
-            )
-        )
-        merged.tickets += records.tickets
-        merged.handlings += records.handlings
-        merged.ratings += records.ratings
-        merged.ignored += records.ignored
+        try:
+            with conn.begin_nested():  # PostgreSQL: a failed cast aborts only this hall's savepoint
+                hall, records = _hall_night(conn, hall_id, meta, day, as_of, closed)
+        except Exception as exc:  # one hall's bad records never take the street's page down
+            log.exception("hall %s: records of %s cannot be computed", hall_id, day)
+            hall, records = _broken_hall(hall_id, meta, day, as_of, closed, broken_reason(exc)), None
+        halls.append(hall)
+        if records is not None:
+            merged.tickets += records.tickets
+            merged.handlings += records.handlings
+            merged.ratings += records.ratings
+            merged.ignored += records.ignored
     street = compute_summary(merged, "street", day, as_of=as_of).hall
     return StreetNight(day, as_of, halls, street, hourly(merged), dt.datetime.now(dt.UTC))
+
+
+def _hall_night(
+    conn: Connection,
+    hall_id: str,
+    meta: dict[str, Any],
+    day: dt.date,
+    as_of: dt.date,
+    closed: dict[str, Any],
+) -> tuple[HallNight, DayRecords]:
+    snaps = hall_snapshots(conn, hall_id, day)
+    records = DayRecords.from_snapshots(**snaps)
+    summary = compute_summary(records, hall_id, day, as_of=as_of)
+    promised, others = _overdue(conn, hall_id, as_of)
+    night = HallNight(
+        hall_id=hall_id,
+        hall_name=meta["name"],
+        summary=summary,
+        hourly=hourly(records),
+        synced=hall_id in closed,
+        matches_kiosk=compare_with_kiosk(summary, closed.get(hall_id)),
+        last_push_at=meta["last_push"],
+        clock_skew_s=meta.get("skew"),
+        kiosks=sorted(meta["kiosks"]),
+        dissatisfied=_dissatisfied(conn, hall_id, summary, as_of),
+        overdue_promised=promised,
+        overdue_followups=others,
+        service_names=_service_names(conn, hall_id, day),
+    )
+    return night, records
+
+
+def _broken_hall(
+    hall_id: str, meta: dict[str, Any], day: dt.date, as_of: dt.date, closed: dict[str, Any], reason: str
+) -> HallNight:
+    return HallNight(
+        hall_id=hall_id,
+        hall_name=meta["name"],
+        summary=compute_summary(DayRecords(), hall_id, day, as_of=as_of),
+        hourly=Hourly(),
+        synced=hall_id in closed,
+        last_push_at=meta["last_push"],
+        clock_skew_s=meta.get("skew"),
+        kiosks=sorted(meta["kiosks"]),
+        dissatisfied=[],
+        overdue_promised=[],
+        overdue_followups=[],
+        error=reason,
+    )

@@ -11,36 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import DataError
 
 from sync.centre import bulk, materialise, models, pg_ingest
-from sync.centre.envelope import Malformed, parse_batch
-from sync.centre.ingest_types import EventType
+from sync.centre.envelope import Malformed, check, parse_batch
+from sync.contract import PushBatch
 
-_ID = r"^[A-Za-z0-9._:-]{1,64}$"
-
-
-class EventIn(BaseModel):
-    """One outbox event as the kiosk sends it (the envelope of the event contract)."""
-
-    model_config = ConfigDict(extra="forbid")
-    event_id: str = Field(pattern=_ID)
-    seq: int = Field(ge=1, le=2**62)
-    kiosk_id: str = Field(pattern=_ID)
-    hall_id: str = Field(pattern=_ID)
-    type: EventType
-    occurred_at: str = Field(max_length=40)
-    business_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
-    payload: dict[str, Any]
-
-
-class PushBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    events: list[EventIn] = Field(min_length=1)
-    device_time: str | None = Field(None, max_length=40)
-    """The kiosk's own clock when it sent the batch: recorded as skew, never used for ordering."""
+__all__ = ["IngestRefused", "KioskRef", "PushBatch", "PushResult", "ingest", "ingest_push"]
 
 
 class PushResult(BaseModel):
@@ -128,15 +107,18 @@ def ingest_push(
 ) -> tuple[PushResult, str | None]:
     """Check and store one push body as received; returns the answer and the kiosk's device time.
 
-    On PostgreSQL the database parses and checks the JSON itself (``pg_ingest``), in the same order and
-    with the same refusals as the portable path; nothing is stored unless every check passes."""
+    Both databases first check the body against the contract (``sync.contract``), so they accept the
+    same bodies; on PostgreSQL the database then parses the JSON itself and stores it in one statement
+    (``pg_ingest``), with the same refusals as the portable path. Nothing is stored unless every check
+    passes."""
+    try:
+        batch = check(body)  # the contract, the same for both databases
+    except Malformed as exc:
+        raise IngestRefused(422, "invalid_event", str(exc)) from exc
+    if len(batch.events) > max_events:
+        raise IngestRefused(413, "batch_too_large", f"at most {max_events} events per push")
     if conn.dialect.name != "postgresql":
-        try:
-            events, device_time = parse_batch(body)
-        except Malformed as exc:
-            raise IngestRefused(422, "malformed", str(exc)) from exc
-        if len(events) > max_events:
-            raise IngestRefused(413, "batch_too_large", f"at most {max_events} events per push")
+        events, device_time = parse_batch(body)
         return ingest(conn, kiosk, events, now), device_time
     acked = _lock_kiosk(conn, kiosk.kiosk_id)
     try:

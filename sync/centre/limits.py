@@ -1,5 +1,5 @@
-"""ASGI middlewares: body size limit, bounded concurrency (429 + Retry-After), the server's clock on every
-answer, and — for tests only — injected faults."""
+"""ASGI middlewares: body size limit, bounded concurrency (429 + Retry-After), the server's clock and the
+security headers (``pages.SECURITY_HEADERS``) on every answer, and — for tests only — injected faults."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from sync import signing
+from sync.centre.pages import SECURITY_HEADERS
+
+_SECURITY = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -51,7 +54,7 @@ class Guard:
 
         async def send_with_time(msg: Message) -> None:
             if msg["type"] == "http.response.start":
-                msg["headers"] = [*msg.get("headers", []), server_time]
+                msg["headers"] = [*msg.get("headers", []), server_time, *_SECURITY]
             await send(msg)
 
         headers = dict(scope.get("headers") or [])

@@ -11,7 +11,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from sync.centre.ingest_types import EVENT_TYPES
+from sync.contract import EventType
+
+EVENT_TYPES = [str(t) for t in EventType]
 
 
 def _entity(table: str, key: str) -> str:
@@ -144,7 +146,7 @@ def ingest_body(
         "hall": hall_id,
         "now": now,
         "max": max_events,
-        "types": list(EVENT_TYPES),
+        "types": EVENT_TYPES,
     }
     row = conn.exec_driver_sql(SQL, params).one()
     return PgOutcome(*row)
