@@ -15,16 +15,30 @@ from sync.simulate import hall_day
 from sync.testing import RunningCentre, fill_outbox, running_centre, scratch_database
 
 PG_URL = os.environ.get("CENTRE_TEST_DATABASE_URL")
+# In CI the PostgreSQL half is required: production ingests through pg_ingest.py, so a missing server
+# fails those cases (scripts/postgres.sh starts one) instead of skipping them and passing.
+PG_REQUIRED = os.environ.get("CI") == "true"
 BACKENDS = [
     "sqlite",
     pytest.param(
         "postgres",
         marks=[
             pytest.mark.postgres,
-            pytest.mark.skipif(not PG_URL, reason="CENTRE_TEST_DATABASE_URL not set"),
+            pytest.mark.skipif(not PG_URL and not PG_REQUIRED, reason="CENTRE_TEST_DATABASE_URL not set"),
         ],
     ),
 ]
+
+
+def postgres_url(backend: str) -> str | None:
+    """The server for a ``BACKENDS`` case: None for SQLite; fails the case if CI has no server."""
+    if backend != "postgres":
+        return None
+    if not PG_URL:
+        pytest.fail("CI=true needs PostgreSQL: CENTRE_TEST_DATABASE_URL is not set (see scripts/postgres.sh)")
+    return PG_URL
+
+
 DAY = date(2026, 11, 25)
 FAST = {"backoff_factor": 0.05, "backoff_max": 0.2, "backoff_jitter": 0.05, "retries": 8}
 """Sync client retries for tests: many, and quick."""
@@ -34,7 +48,7 @@ FAST = {"backoff_factor": 0.05, "backoff_max": 0.2, "backoff_jitter": 0.05, "ret
 def database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str | None]]:
-    pg = PG_URL if request.param == "postgres" else None
+    pg = postgres_url(request.param)
     with scratch_database(str(tmp_path_factory.mktemp("centre")), pg) as db:
         yield db
 

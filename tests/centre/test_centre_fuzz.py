@@ -20,6 +20,7 @@ from sync import signing
 from sync.centre import models
 from sync.simulate import hall_day
 from sync.testing import RunningCentre, running_centre
+from tests.sync_fixtures import BACKENDS, postgres_url
 
 GOOD = hall_day("H01", "K01", date(2026, 11, 25), tickets=2, seed=1)[:4]
 scalars = st.one_of(
@@ -58,13 +59,14 @@ def bodies(draw: Any) -> bytes:
     return json.dumps({"events": events}).encode()
 
 
-@pytest.fixture(scope="module")
-def fuzz_centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningCentre, signing.KioskKey]]:
-    import os
-
+@pytest.fixture(scope="module", params=BACKENDS)
+def fuzz_centre(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[RunningCentre, signing.KioskKey]]:
+    """The centre on SQLite and on PostgreSQL (the production store), each fuzzed in full."""
     from sync.testing import scratch_database
 
-    pg = os.environ.get("CENTRE_TEST_DATABASE_URL")
+    pg = postgres_url(request.param)
     with (
         scratch_database(str(tmp_path_factory.mktemp("fuzz")), pg) as (url, schema),
         running_centre(url, schema) as c,
