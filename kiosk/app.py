@@ -68,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             runtime = build_runtime(config, args.data_dir, demo=args.demo).start()
+            if runtime.board is not None:
+                # The installer (or the demo's visitor) needs the address to open on the TV.
+                print(
+                    f"综合屏 (call board): {runtime.board.url()}   窗口屏: {runtime.board.url('/window/1')}"
+                )
         except Exception as exc:  # a device or the disk failing at start: show it, don't crash-loop
             log.exception("runtime failed to start")
             problems = [f"启动失败：{exc}"]

@@ -6,10 +6,12 @@ cd "$(dirname "$0")/.."
 
 # What the kiosk needs from Debian: Python 3.11 with venv, a CJK font (otherwise Chinese shows as
 # empty boxes), Mesa/libGL for Kivy, Xvfb (+ libXtst for the UI tests' real pointer events), espeak-ng to regenerate the
-# voice prompts, chromium for the centre summary screenshot; fuse3 for the power-cut test's filesystem.
+# voice prompts; fuse3 for the power-cut test's filesystem.
 PKGS=(python3 python3-venv python3-dev xvfb xauth fonts-wqy-microhei libgl1 libgl1-mesa-dri libegl1
       libmtdev1 libgles2 libxtst6 fontconfig espeak-ng sox fuse3)
-[ "${SETUP_WITH_CHROMIUM:-0}" = 1 ] && PKGS+=(chromium)
+# Debian's chromium: the call board's browser tests, its screenshots and bench (Playwright drives it by
+# executable_path; no browser is ever downloaded), and the centre summary screenshot.
+PKGS+=(chromium)
 
 missing=()
 for p in "${PKGS[@]}"; do

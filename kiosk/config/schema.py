@@ -7,6 +7,7 @@ check-config` quotes these models' field names in its messages.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from typing import Literal
 
@@ -207,6 +208,50 @@ class Calendar(_Strict):
     """Make-up workdays (调休) the built-in calendar does not know."""
 
 
+class BoardSettings(_Strict):
+    """The hall call board (综合屏) and window screens (窗口屏), served by the kiosk on the hall's LAN.
+
+    Web pages for a TV on the wall and small monitors above the windows; see docs/board.md."""
+
+    enabled: bool = True
+    """Serve the pages; false keeps the section but turns the server (and the banner-only kiosk) off."""
+    host: str = "0.0.0.0"
+    """Address to listen on: 0.0.0.0 for every network of the kiosk, or the kiosk's LAN address."""
+    port: int = Field(default=8765, ge=0, le=65535)
+    """TCP port of the pages (0: any free port, printed in the log; for tests only)."""
+    token: str | None = Field(default=None, min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_.~-]+$")
+    """Optional LAN token: when set, the pages open only as http://KIOSK:PORT/board?token=TOKEN."""
+    voice: Literal["kiosk", "board", "both"] = "board"
+    """Which device speaks the calls: the kiosk's speaker, the board's (the TV), or both."""
+    kiosk_calls: Literal["banner", "full"] = "banner"
+    """How the entrance kiosk shows a call while a board is on: only its small banner, or as without a board."""
+    ticker: list[str] = Field(default_factory=list, max_length=20)
+    """Notices scrolling along the foot of the board, e.g. 办理社保业务请携带身份证原件."""
+    latest_calls: int = Field(default=8, ge=1, le=20)
+    """How many of the latest calls the board lists."""
+    highlight_seconds: float = Field(default=6.0, ge=2, le=30)
+    """How long a new call stays highlighted on the board (longer if its announcement lasts longer)."""
+    heartbeat_seconds: float = Field(default=10.0, ge=1, le=60)
+    """How often the kiosk tells the pages it is alive; a page silent for 2.5× this shows 连接中断."""
+
+    @field_validator("host")
+    @classmethod
+    def _ip_address(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError("write an IP address, e.g. 0.0.0.0 (all networks) or 192.168.1.10") from None
+        return value
+
+    @field_validator("ticker")
+    @classmethod
+    def _ticker_lines(cls, lines: list[str]) -> list[str]:
+        for line in lines:
+            if not line.strip() or len(line) > 200:
+                raise ValueError("each ticker notice is one line of 1 to 200 characters")
+        return lines
+
+
 class HallConfig(_Strict):
     """One community hall."""
 
@@ -244,6 +289,8 @@ class HallConfig(_Strict):
     """Staff screen access."""
     calendar: Calendar = Field(default_factory=Calendar)
     """Calendar corrections."""
+    board: BoardSettings | None = None
+    """The hall call board and window screens; omit when the hall has none (calls show on the kiosk)."""
 
     # ---- lookups used everywhere -------------------------------------------------
     def service(self, code: str) -> Service:

@@ -33,6 +33,23 @@ class SyncHealthView:
 
 
 @dataclass(frozen=True)
+class BoardClientView:
+    """A call board or window screen that watches the hall (its page, the address it connects from)."""
+
+    page: str
+    address: str
+    connected: bool
+    last_seen: dt.datetime
+
+
+@dataclass(frozen=True)
+class BoardHealthView:
+    url: str
+    error: str | None
+    clients: tuple[BoardClientView, ...] = ()
+
+
+@dataclass(frozen=True)
 class Health:
     printer_state: str
     printer_message: str
@@ -44,3 +61,5 @@ class Health:
     out_of_service_reason: str | None
     notices: tuple[str, ...] = ()
     """Things staff should know that are not faults (e.g. next year's holidays are unknown)."""
+    boards: BoardHealthView | None = None
+    """The call board's address and the boards and window screens connected to it (None: no board)."""

@@ -22,8 +22,9 @@ from drivers.keypad.dispatch import KeypadDispatcher
 from drivers.keypad.simulator import SimulatedKeypadBus
 from drivers.printer.driver import PrinterDriver, PrintResult
 from drivers.printer.simulator import SimulatedPrinter
+from kiosk.board.server import BoardServer
 from kiosk.config.pin import verify_pin
-from kiosk.config.schema import HallConfig
+from kiosk.config.schema import BoardSettings, HallConfig
 from kiosk.db.database import Database
 from kiosk.db.models import DayClose
 from kiosk.engine.clock import Clock
@@ -35,7 +36,14 @@ from kiosk.engine.summary import DaySummary
 from kiosk.services.centre_config import with_centre_holidays
 from kiosk.services.demo import DemoResidents, demo_clock
 from kiosk.services.documents import day_slip_doc, guide_doc
-from kiosk.services.health import BusHealthView, Health, KeypadHealthView, SyncHealthView
+from kiosk.services.health import (
+    BoardClientView,
+    BoardHealthView,
+    BusHealthView,
+    Health,
+    KeypadHealthView,
+    SyncHealthView,
+)
 from kiosk.services.sync_link import SyncLink
 from kiosk.services.ticketing import TicketDesk, TicketOutcome, printer_state
 
@@ -77,6 +85,9 @@ class KioskRuntime:
         self._health_thread: threading.Thread | None = None
         self._residents: DemoResidents | None = None
         self.engine.subscribe(self._on_notice)
+        self.board = board_for(config, self.engine, demo)
+        if self.board is not None:
+            self.engine.subscribe(self.board.on_notice)  # one more listener of the same notices
 
     # ---- life cycle ------------------------------------------------------------------------
     def start(self) -> KioskRuntime:
@@ -88,6 +99,8 @@ class KioskRuntime:
             self.printer.check_status()
         self._start_keypads()
         self.engine.start_ticker()
+        if self.board is not None:
+            self.board.start()
         self.sync.start()
         self._refresh_health()
         self._health_thread = threading.Thread(target=self._health_loop, name="kiosk-health", daemon=True)
@@ -122,6 +135,8 @@ class KioskRuntime:
         if self.keypad_sim:
             self.keypad_sim.stop_random()
         self.sync.stop()
+        if self.board is not None:
+            self.board.stop()
         if self.dispatcher:
             self.dispatcher.stop()
         if self.keypad_sim:
@@ -301,6 +316,7 @@ class KioskRuntime:
             print_failures=failures,
             out_of_service_reason=reason,
             notices=self._calendar_notices(),
+            boards=board_health(self.board),
         )
 
     def _calendar_notices(self) -> tuple[str, ...]:
@@ -316,6 +332,32 @@ class KioskRuntime:
                     f"填入国务院公布的 {day.year} 年放假安排，或由街道中心下发节假日日历。",
                 )
         return ()
+
+
+def board_for(config: HallConfig, engine: QueueEngine, demo: bool) -> BoardServer | None:
+    """The call board the hall configures; the demo shows one on this machine even when none is."""
+    settings = config.board
+    if settings is None and demo:
+        # The demo's kiosk still shows and speaks its calls as before: the board is an extra view.
+        settings = BoardSettings(host="127.0.0.1", port=8765, voice="kiosk", kiosk_calls="full")
+    if settings is None or not settings.enabled:
+        return None
+    return BoardServer(engine, settings)
+
+
+def board_health(board: BoardServer | None) -> BoardHealthView | None:
+    if board is None:
+        return None
+    clients = tuple(
+        BoardClientView(
+            c.page,
+            c.address,
+            c.connected,
+            dt.datetime.fromtimestamp(c.last_seen, dt.UTC),
+        )
+        for c in board.clients()
+    )
+    return BoardHealthView(url=board.url(), error=board.error, clients=clients)
 
 
 def build_runtime(

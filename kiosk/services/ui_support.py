@@ -135,3 +135,21 @@ def ago_text(when: dt.datetime | None, now: dt.datetime) -> str:
     if seconds < 3600:
         return f"{seconds // 60} 分钟前"
     return f"{seconds // 3600} 小时前"
+
+
+def board_lines(boards: Any, now: dt.datetime) -> list[str]:
+    """The staff screen's lines about the call board: its address, then every board and window screen
+    that watches the hall, connected or when it was last seen."""
+    if boards is None:
+        return []
+    if boards.error:
+        return [f"[b]综合屏[/b]：[color=#C62828]{boards.error}[/color]"]
+    online = sum(1 for c in boards.clients if c.connected)
+    lines = [f"[b]综合屏[/b]：{boards.url}，{online} 块屏已连接"]
+    for c in boards.clients:
+        page = "综合屏" if c.page == "board" else c.page.replace("window ", "") + " 号窗口屏"
+        seen = (
+            "在线" if c.connected else f"[color=#C62828]已断开[/color]，最近在线 {ago_text(c.last_seen, now)}"
+        )
+        lines.append(f"　{page}（{c.address}）：{seen}")
+    return lines

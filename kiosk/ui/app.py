@@ -101,6 +101,11 @@ class KioskApp(App):
         self.config_problems = list(config_problems or [])
         self.windowed = windowed
         self.theme = Theme(portrait=portrait)
+        board = getattr(runtime, "board", None)
+        self.calls_as_banner = board is not None and board.settings.kiosk_calls == "banner"
+        """A call board is on: calls show on the kiosk only as its banner (board.kiosk_calls)."""
+        # board.voice says which device speaks: the kiosk stays silent when only the board does.
+        silent = silent or (board is not None and board.settings.voice == "board")
         self.voice = Voice(silent=silent, volume=volume)
         self.draw_hold = render_cost.DrawHold()
         self._last_touch = -1e9  # nobody has touched it yet

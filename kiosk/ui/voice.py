@@ -19,40 +19,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kiosk.services.call_words import VOICE_ASSETS as ASSETS
+from kiosk.services.call_words import call_text, number_words, segments_for, window_words  # noqa: F401  (re-exported)
+
 log = logging.getLogger(__name__)
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets" / "voice"
 GAP_S = 0.06
 RATE = 16000
-
-
-def window_words(n: int) -> list[str]:
-    """Window numbers are read as numbers: 3 → 三, 12 → 十二, 20 → 二十, 35 → 三十五."""
-    if n < 10:
-        return [f"d{n}"]
-    tens, ones = divmod(n, 10)
-    words = ([] if tens == 1 else [f"d{tens}"]) + ["shi"]
-    return words + ([f"d{ones}"] if ones else [])
-
-
-def number_words(number: str) -> list[str]:
-    """Ticket numbers are read character by character: A012 → A 零 一 二."""
-    out = []
-    for ch in number.upper():
-        if ch.isdigit():
-            out.append(f"d{ch}")
-        elif "A" <= ch <= "Z":
-            out.append(f"l{ch}")
-    return out
-
-
-def segments_for(number: str, window: int, recall: bool = False) -> list[str]:
-    head = ["chime"] + (["zaici"] if recall else [])
-    return [*head, "qing", *number_words(number), "hao", "dao", *window_words(window), "chuangkou"]
-
-
-def call_text(number: str, window: int) -> str:
-    return f"请 {number} 号 到 {window} 号窗口办理"
 
 
 class SegmentBank:

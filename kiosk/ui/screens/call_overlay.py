@@ -69,7 +69,9 @@ class CallOverlay(FloatLayout):
         # (the full screen would hold the kiosk for the whole burst).
         busy = app.idle_seconds() < IN_USE_S or app.sm.current not in RESTING
         burst = len(self._queue) >= 1 or time.monotonic() - self._quiet_since < QUIET_S
-        self.compact = busy or burst
+        # With a call board on the wall, the entrance kiosk only ever shows the banner (if so configured):
+        # the resident taking a number is not interrupted by calls meant for the waiting area.
+        self.compact = busy or burst or app.calls_as_banner
         self.showing = True
         after_texts(self._attach)
         self.shown_count += 1

@@ -106,6 +106,7 @@ class StaffScreen(Screen):
         if s.last_error:
             lines.append(f"　最近错误：{s.last_error}")
         lines.append("[b]数据库[/b]：" + (f"[color=#C62828]{h.db_error}[/color]" if h.db_error else "正常"))
+        lines.extend(fmt.board_lines(getattr(h, "boards", None), now))
         self.health_text = "\n".join(lines)
         self.failures = [(tid, number, err or "") for tid, number, err in h.print_failures][-4:]
 

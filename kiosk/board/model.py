@@ -1,0 +1,206 @@
+"""What the call board shows, kept up to date from the engine's notices.
+
+`BoardModel` holds the board's picture of the hall (each window's call, the latest calls, the queue)
+and turns each `Notice` into the events the pages apply. It holds numbers and windows only: no name,
+no ID number, nothing a resident told the kiosk. Not thread-safe by itself: the feed thread owns it
+(under the hub's lock, so a page connecting sees a snapshot and the events after it, nothing twice).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiosk.config.schema import HallConfig
+from kiosk.engine.context import Notice
+from kiosk.services.call_words import segments_for
+from kiosk.services.ui_support import date_text
+
+
+class EventKind(enum.StrEnum):
+    """The SSE event names the pages listen for."""
+
+    SNAPSHOT = "snapshot"
+    CALL = "call"
+    WINDOW = "window"
+    QUEUE = "queue"
+    CLOCK = "clock"
+
+
+class CallMark(enum.StrEnum):
+    """How a call in the latest-calls list ended, when it did not end in service."""
+
+    RECALLED = "再次呼叫"
+    NO_SHOW = "过号"
+
+
+# Notices after which the waiting counts may have changed.
+QUEUE_CHANGES = frozenset({"issued", "called", "no_show", "held", "transferred", "closed"})
+# Notices after which nobody is being served at the window any more.
+WINDOW_FREED = frozenset({"finished", "no_show", "held", "transferred"})
+
+
+@dataclass
+class WindowView:
+    number: int
+    name: str
+    services: list[str]
+    current: str | None = None
+    recall: bool = False
+    paused: bool = False
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "name": self.name,
+            "services": self.services,
+            "current": self.current,
+            "recall": self.recall,
+            "paused": self.paused,
+        }
+
+
+@dataclass
+class LatestCall:
+    number: str
+    window: int
+    mark: str = ""
+
+    def json(self) -> dict[str, Any]:
+        return {"number": self.number, "window": self.window, "mark": self.mark}
+
+
+@dataclass
+class QueueLine:
+    code: str
+    name: str
+    waiting: int = 0
+    wait_min: int = 0
+    wait_max: int = 0
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "waiting": self.waiting,
+            "wait_min": self.wait_min,
+            "wait_max": self.wait_max,
+        }
+
+
+@dataclass
+class BoardModel:
+    config: HallConfig
+    latest_limit: int
+    voice_on_board: bool
+    ticker: list[str]
+    windows: dict[int, WindowView] = field(default_factory=dict)
+    latest: list[LatestCall] = field(default_factory=list)
+    queue: list[QueueLine] = field(default_factory=list)
+    date_text: str = ""
+    clock_text: str = ""
+
+    @classmethod
+    def create(cls, config: HallConfig, latest_limit: int, voice_on_board: bool) -> BoardModel:
+        names = {s.code: s.name for s in config.services}
+        model = cls(config, latest_limit, voice_on_board, list(config.board.ticker if config.board else []))
+        for w in config.windows:
+            model.windows[w.number] = WindowView(
+                w.number, w.name, [names[c] for c in w.services if c in names]
+            )
+        model.queue = [QueueLine(s.code, s.name) for s in config.services]
+        return model
+
+    # ---- loading from the database (at start, after the day's close) ---------------------------------
+    def load(
+        self,
+        desks: dict[int, tuple[str | None, bool]],
+        recent: list[tuple[str, int]],
+        overview: dict[str, dict[str, int]],
+    ) -> None:
+        for window_number, (current, paused) in desks.items():
+            if window_number in self.windows:
+                w = self.windows[window_number]
+                w.current, w.paused, w.recall = current, paused, False
+        self.latest = []
+        for number, window in recent:
+            if all(c.number != number for c in self.latest):
+                self.latest.append(LatestCall(number, window))
+        self.latest = self.latest[: self.latest_limit]
+        self.set_queue(overview)
+
+    def set_queue(self, overview: dict[str, dict[str, int]]) -> bool:
+        """Take new waiting counts; True if anything the board shows changed."""
+        changed = False
+        for line in self.queue:
+            o = overview.get(line.code)
+            if o is None:
+                continue
+            new = (o.get("waiting", 0), o.get("wait_min", 0), o.get("wait_max", 0))
+            if new != (line.waiting, line.wait_min, line.wait_max):
+                line.waiting, line.wait_min, line.wait_max = new
+                changed = True
+        return changed
+
+    def set_clock(self, date_text: str, clock_text: str) -> bool:
+        changed = (date_text, clock_text) != (self.date_text, self.clock_text)
+        self.date_text, self.clock_text = date_text, clock_text
+        return changed
+
+    # ---- notices -------------------------------------------------------------------------------------
+    def apply(self, n: Notice) -> list[tuple[EventKind, dict[str, Any]]]:
+        """The events a notice makes (none for notices the board does not show)."""
+        kind = str(n.kind)
+        w = self.windows.get(n.window) if n.window is not None else None
+        if kind == "called" and w is not None and n.number:
+            w.current, w.recall = n.number, bool(n.recall)
+            self.latest = [c for c in self.latest if c.number != n.number]
+            mark = CallMark.RECALLED.value if n.recall else ""
+            self.latest.insert(0, LatestCall(n.number, w.number, mark))
+            del self.latest[self.latest_limit :]
+            call = {
+                "number": n.number,
+                "window": w.number,
+                "recall": bool(n.recall),
+                "segments": segments_for(n.number, w.number, bool(n.recall)),
+            }
+            return [(EventKind.CALL, call)]
+        if kind in WINDOW_FREED and w is not None:
+            mark = ""
+            if kind == "no_show" and n.number:
+                mark = CallMark.NO_SHOW.value
+                for c in self.latest:
+                    if c.number == n.number:
+                        c.mark = mark
+            if w.current is not None and (n.number is None or w.current == n.number):
+                w.current, w.recall = None, False
+            return [(EventKind.WINDOW, {**w.json(), "ended": n.number, "mark": mark})]
+        if kind in ("paused", "resumed") and w is not None:
+            w.paused = kind == "paused"
+            return [(EventKind.WINDOW, {**w.json(), "ended": None, "mark": ""})]
+        return []
+
+    def queue_event(self) -> tuple[EventKind, dict[str, Any]]:
+        return EventKind.QUEUE, {"services": [q.json() for q in self.queue]}
+
+    def clock_event(self) -> tuple[EventKind, dict[str, Any]]:
+        return EventKind.CLOCK, {"date": self.date_text, "time": self.clock_text}
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "hall": self.config.name,
+            "hotline": self.config.hotline,
+            "date": self.date_text,
+            "time": self.clock_text,
+            "windows": [w.json() for w in self.windows.values()],
+            "latest": [c.json() for c in self.latest],
+            "services": [q.json() for q in self.queue],
+            "ticker": self.ticker,
+            "voice": self.voice_on_board,
+        }
+
+
+def clock_texts(local_now: dt.datetime) -> tuple[str, str]:
+    return date_text(local_now), f"{local_now:%H:%M}"

@@ -1,0 +1,251 @@
+// The call board's page logic: one EventSource to the kiosk, every change written as text (never HTML).
+// Calls are highlighted one at a time, each long enough to read (and hear): a window's newer call
+// replaces its older one still waiting, as on the kiosk's own call overlay.
+(function () {
+  "use strict";
+  var body = document.body;
+  var page = body.dataset.page;
+  if (!page || page === "index") return;
+  var heartbeatMs = parseFloat(body.dataset.heartbeat || "10") * 1000;
+  var onlyWindow = page.indexOf("window-") === 0 ? parseInt(page.slice(7), 10) : null;
+  var GAP_S = 0.06; // between voice segments, as the kiosk joins them
+  var AFTER_VOICE_MS = 1200;
+
+  // Recorded for the tests and the latency bench: what the page painted and when (same clock as
+  // the machine's: performance.timeOrigin + performance.now()).
+  var paints = (window.boardPaints = []);
+  var spoken = (window.boardSpoken = []);
+  window.boardOnline = false;
+
+  var clientId = (function () {
+    var key = "board-client-id";
+    var id = null;
+    try { id = window.localStorage.getItem(key); } catch (e) { id = null; }
+    if (!id || !/^[a-z0-9]{6,32}$/.test(id)) {
+      id = "";
+      for (var i = 0; i < 16; i++) id += "abcdefghijklmnopqrstuvwxyz0123456789"[Math.floor(Math.random() * 36)];
+      try { window.localStorage.setItem(key, id); } catch (e) { /* private mode: a new id per load */ }
+    }
+    return id;
+  })();
+
+  var state = { windows: {}, latest: [], latestLimit: 8, voice: false,
+    highlightMs: parseFloat(body.dataset.highlight || "6") * 1000 };
+  var latestEl = document.getElementById("latest");
+  if (latestEl) state.latestLimit = parseInt(latestEl.dataset.limit || "8", 10);
+
+  function $(id) { return document.getElementById(id); }
+  function setText(id, text) { var el = $(id); if (el && el.textContent !== text) el.textContent = text; }
+  function now() { return performance.timeOrigin + performance.now(); }
+
+  // ---- rendering --------------------------------------------------------------------------------------
+  function renderWindow(w) {
+    if (onlyWindow !== null && w.number !== onlyWindow) return;
+    state.windows[w.number] = w;
+    var card = $("win-" + w.number);
+    if (!card) return;
+    setText("win-" + w.number + "-current", w.paused && !w.current ? "暂停服务" : (w.current || "—"));
+    var label = w.paused ? "暂停服务" : (w.recall && w.current ? "再次呼叫" : "");
+    setText("win-" + w.number + "-state", label);
+    card.classList.toggle("paused", !!w.paused);
+    card.classList.toggle("recall", !!(w.recall && w.current));
+    card.classList.toggle("idle", !w.current);
+  }
+
+  function renderLatest() {
+    if (!latestEl) return;
+    var items = state.latest.slice(0, state.latestLimit);
+    while (latestEl.children.length > items.length) latestEl.removeChild(latestEl.lastChild);
+    items.forEach(function (c, i) {
+      var li = latestEl.children[i];
+      if (!li) {
+        li = document.createElement("li");
+        li.innerHTML = '<span class="l-number"></span><span class="l-arrow">→</span>' +
+          '<span class="l-window"></span><span class="l-mark"></span>';
+        latestEl.appendChild(li);
+      }
+      li.children[0].textContent = c.number;
+      li.children[2].textContent = c.window + " 号窗口";
+      li.children[3].textContent = c.mark || "";
+      li.className = c.mark === "过号" ? "noshow" : (c.mark ? "recall" : "");
+    });
+  }
+
+  function renderServices(services) {
+    services.forEach(function (s) {
+      var row = $("svc-" + s.code);
+      if (!row) return;
+      row.children[1].textContent = s.waiting + " 人";
+      row.children[2].textContent = s.waiting ? ("约 " + s.wait_min + "–" + s.wait_max + " 分钟") : "无需等候";
+    });
+  }
+
+  function renderClock(d) {
+    if (d.date) setText("date", d.date);
+    if (d.time) setText("time", d.time);
+  }
+
+  // ---- events ---------------------------------------------------------------------------------------
+  function onSnapshot(s) {
+    state.voice = !!s.voice;
+    s.windows.forEach(renderWindow);
+    state.latest = s.latest.slice();
+    renderLatest();
+    renderServices(s.services);
+    renderClock(s);
+  }
+
+  function onCall(c) {
+    var w = state.windows[c.window] || { number: c.window, paused: false };
+    w = Object.assign({}, w, { current: c.number, recall: c.recall, paused: false });
+    renderWindow(w);
+    state.latest = state.latest.filter(function (x) { return x.number !== c.number; });
+    state.latest.unshift({ number: c.number, window: c.window, mark: c.recall ? "再次呼叫" : "" });
+    renderLatest();
+    if (onlyWindow === null || c.window === onlyWindow) {
+      paints.push({ number: c.number, window: c.window, recall: c.recall, replay: !!c.replay, t: now() });
+    }
+    if (!c.replay) highlight(c);
+  }
+
+  function onWindow(w) {
+    renderWindow(w);
+    if (w.ended && w.mark) {
+      state.latest.forEach(function (x) { if (x.number === w.ended) x.mark = w.mark; });
+      renderLatest();
+    }
+  }
+
+  // ---- one call highlighted at a time ------------------------------------------------------------------
+  var pending = [];
+  var showing = false;
+
+  function highlight(c) {
+    if (onlyWindow !== null && c.window !== onlyWindow) return;
+    pending = pending.filter(function (x) { return x.window !== c.window; });
+    pending.push(c);
+    if (!showing) nextHighlight();
+  }
+
+  function nextHighlight() {
+    var box = $("callout");
+    var c = pending.shift();
+    if (!c) {
+      showing = false;
+      if (box) box.hidden = true;
+      document.querySelectorAll("[data-window].fresh").forEach(function (el) { el.classList.remove("fresh"); });
+      return;
+    }
+    showing = true;
+    document.querySelectorAll("[data-window].fresh").forEach(function (el) { el.classList.remove("fresh"); });
+    var card = $("win-" + c.window);
+    if (card) card.classList.add("fresh");
+    if (box) {
+      setText("callout-kind", c.recall ? "再次呼叫" : "叫号");
+      setText("callout-number", c.number);
+      setText("callout-window", String(c.window));
+      box.hidden = false;
+    }
+    var started = Date.now();
+    speak(c).then(function (seconds) {
+      var hold = Math.max(state.highlightMs, seconds * 1000 + AFTER_VOICE_MS) - (Date.now() - started);
+      setTimeout(nextHighlight, Math.max(0, hold));
+    });
+  }
+
+  // ---- voice: the kiosk's recorded segments, one announcement after another -----------------------------
+  var audio = null;
+  var buffers = {};
+  function audioContext() {
+    if (audio === null) {
+      try { audio = new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { audio = false; }
+    }
+    return audio || null;
+  }
+  function segment(ctx, name) {
+    if (!buffers[name]) {
+      buffers[name] = fetch("/voice/" + encodeURIComponent(name) + ".wav", { credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) throw new Error(name); return r.arrayBuffer(); })
+        .then(function (b) { return ctx.decodeAudioData(b); });
+      buffers[name].catch(function () { delete buffers[name]; });
+    }
+    return buffers[name];
+  }
+  function speak(c) {
+    var ctx = state.voice ? audioContext() : null;
+    if (!ctx || !c.segments) return Promise.resolve(0);
+    var resumed = ctx.state === "suspended" ? ctx.resume().catch(function () {}) : Promise.resolve();
+    return resumed.then(function () {
+      return Promise.all(c.segments.map(function (n) { return segment(ctx, n); }));
+    }).then(function (bufs) {
+      var t = ctx.currentTime + 0.05;
+      var start = t;
+      bufs.forEach(function (b) {
+        var src = ctx.createBufferSource();
+        src.buffer = b;
+        src.connect(ctx.destination);
+        src.start(t);
+        t += b.duration + GAP_S;
+      });
+      var seconds = t - ctx.currentTime;
+      spoken.push({ number: c.number, window: c.window, start: now() + (start - ctx.currentTime) * 1000,
+        end: now() + seconds * 1000, running: ctx.state === "running" });
+      return seconds;
+    }).catch(function () { return 0; });
+  }
+
+  // ---- the connection ------------------------------------------------------------------------------
+  var source = null;
+  var lastId = null;
+  var lastHeard = Date.now();
+
+  function setOnline(on) {
+    window.boardOnline = on;
+    $("offline").hidden = on;
+    body.classList.toggle("is-offline", !on);
+  }
+
+  function handler(fn) {
+    return function (ev) {
+      lastHeard = Date.now();
+      if (ev.lastEventId) lastId = ev.lastEventId;
+      setOnline(true);
+      try { fn(JSON.parse(ev.data)); } catch (e) { if (window.console) console.error(e); }
+    };
+  }
+
+  function connect() {
+    var url = "/events?page=" + encodeURIComponent(page) + "&client=" + clientId;
+    if (lastId) url += "&last_event_id=" + encodeURIComponent(lastId);
+    source = new EventSource(url, { withCredentials: true });
+    source.addEventListener("snapshot", handler(onSnapshot));
+    source.addEventListener("call", handler(onCall));
+    source.addEventListener("window", handler(onWindow));
+    source.addEventListener("queue", handler(function (d) { renderServices(d.services); }));
+    source.addEventListener("clock", handler(renderClock));
+    source.addEventListener("heartbeat", handler(renderClock));
+    source.onerror = function () {
+      setOnline(false);
+      if (source.readyState === EventSource.CLOSED) reconnectSoon();
+    };
+  }
+
+  function reconnectSoon() {
+    if (source) source.close();
+    source = null;
+    setTimeout(function () { if (!source) connect(); }, 2000);
+  }
+
+  // A kiosk that vanished without closing the connection (cable pulled, power cut) sends no error:
+  // silence longer than two and a half heartbeats counts as gone.
+  setInterval(function () {
+    if (Date.now() - lastHeard > heartbeatMs * 2.5) {
+      setOnline(false);
+      lastHeard = Date.now();
+      reconnectSoon();
+    }
+  }, 1000);
+
+  setOnline(false);
+  connect();
+})();
