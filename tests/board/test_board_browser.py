@@ -1,0 +1,166 @@
+"""The call board in a real browser: Debian's chromium driven by Playwright (executable_path, nothing
+downloaded), the kiosk a real child process (SQLite, keypad bus on a pty, board on loopback).
+Every assertion reads what the page shows (DOM text)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from sync.testing import free_port
+from tests.board.support import CHROMIUM, CHROMIUM_ARGS, BoardKiosk, CuttableLink
+from tests.conftest import SAMPLE_CONFIG
+
+WAIT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path) -> Iterator[BoardKiosk]:
+    k = BoardKiosk(tmp_path, SAMPLE_CONFIG, free_port(), highlight_seconds=2.0, voice="board")
+    k.start()
+    yield k
+    k.stop()
+
+
+def open_page(browser: Browser, url: str, size: tuple[int, int] = (1920, 1080)) -> Page:
+    page = browser.new_context(viewport={"width": size[0], "height": size[1]}).new_page()
+    page.goto(url)
+    expect(page.locator("#offline")).to_be_hidden(timeout=WAIT_MS)  # connected: the snapshot arrived
+    return page
+
+
+def latest(page: Page) -> list[str]:
+    return [t.strip() for t in page.locator("#latest li").all_inner_texts()]
+
+
+def test_a_caller_key_on_the_pty_bus_shows_the_number_at_that_window(
+    browser: Browser, kiosk: BoardKiosk
+) -> None:
+    kiosk.issue("pension_enrol", "minimum_living")
+    board = open_page(browser, kiosk.url("/board"))
+    screen = open_page(browser, kiosk.url("/window/3"), (1280, 800))
+    expect(board.locator("#hall")).to_have_text("柏杨街道双阳社区便民服务中心")
+    expect(board.locator("#svc-minimum_living .svc-wait")).to_have_text("1 人")
+    expect(screen.locator("main")).to_contain_text("民政残联窗口")
+    expect(screen.locator(".ws-services")).to_contain_text("最低生活保障申请")
+
+    kiosk.press(3, "CALL_NEXT")
+    expect(board.locator("#win-3-current")).to_have_text("D001", timeout=WAIT_MS)
+    expect(board.locator("#callout")).to_contain_text("请 D001 号")
+    expect(board.locator("#callout")).to_contain_text("到 3 号窗口办理")
+    assert latest(board)[0].startswith("D001")
+    assert "3 号窗口" in latest(board)[0]
+    expect(board.locator("#svc-minimum_living .svc-wait")).to_have_text("0 人", timeout=WAIT_MS)
+    expect(screen.locator("#win-3-current")).to_have_text("D001", timeout=WAIT_MS)
+    # Window 1 was not called: its screen and its card on the board say nobody is being served.
+    expect(board.locator("#win-1-current")).to_have_text("—")
+
+    kiosk.press(3, "REQUEST_RATING")  # the service ends: the window screen follows its window
+    expect(screen.locator("#win-3-current")).to_have_text("—", timeout=WAIT_MS)
+    kiosk.press(3, "PAUSE")
+    expect(screen.locator("#win-3-state")).to_have_text("暂停服务", timeout=WAIT_MS)
+    expect(board.locator("#win-3-current")).to_have_text("暂停服务", timeout=WAIT_MS)
+    kiosk.press(3, "PAUSE")
+    expect(screen.locator("#win-3-state")).to_have_text("", timeout=WAIT_MS)
+    expect(screen.locator("#win-3-current")).to_have_text("—")
+
+
+def test_recall_no_show_and_pause_as_the_board_shows_them(browser: Browser, kiosk: BoardKiosk) -> None:
+    kiosk.issue("pension_enrol", "pension_enrol", "medical_insurance")
+    board = open_page(browser, kiosk.url("/board"))
+    kiosk.press(1, "CALL_NEXT")
+    expect(board.locator("#win-1-current")).to_have_text("A001", timeout=WAIT_MS)
+    kiosk.press(1, "RECALL")
+    expect(board.locator("#win-1-state")).to_have_text("再次呼叫", timeout=WAIT_MS)
+    expect(board.locator("#latest li").first).to_contain_text("再次呼叫")
+    expect(board.locator("#callout-kind")).to_have_text("再次呼叫", timeout=WAIT_MS)
+
+    kiosk.press(1, "NO_SHOW")
+    expect(board.locator("#win-1-current")).to_have_text("—", timeout=WAIT_MS)
+    expect(board.locator("#latest li").first).to_contain_text("A001")
+    expect(board.locator("#latest li").first).to_contain_text("过号")
+
+    kiosk.press(2, "PAUSE")
+    expect(board.locator("#win-2-current")).to_have_text("暂停服务", timeout=WAIT_MS)
+    kiosk.press(2, "PAUSE")
+    expect(board.locator("#win-2-current")).to_have_text("—", timeout=WAIT_MS)
+    kiosk.press(2, "CALL_NEXT")
+    expect(board.locator("#win-2-current")).to_have_text("B001", timeout=WAIT_MS)
+
+
+def test_two_calls_a_second_apart_both_appear_in_order(browser: Browser, kiosk: BoardKiosk) -> None:
+    kiosk.issue("pension_enrol", "minimum_living")
+    board = open_page(browser, kiosk.url("/board"))
+    kiosk.press(1, "CALL_NEXT")
+    time.sleep(1.0)
+    kiosk.press(3, "CALL_NEXT")
+    expect(board.locator("#win-3-current")).to_have_text("D001", timeout=WAIT_MS)
+    expect(board.locator("#win-1-current")).to_have_text("A001")
+    assert [line.split()[0] for line in latest(board)[:2]] == ["D001", "A001"]
+    # Highlighted one after the other, never both at once: first A001, then D001.
+    expect(board.locator("#callout-number")).to_have_text("A001", timeout=WAIT_MS)
+    expect(board.locator("#callout-number")).to_have_text("D001", timeout=WAIT_MS)
+    expect(board.locator("#callout")).to_be_hidden(timeout=WAIT_MS)
+    shown = board.evaluate("window.boardPaints.map(p => p.number)")
+    assert shown == ["A001", "D001"]
+
+
+def test_a_killed_kiosk_shows_the_outage_and_the_board_recovers_after_the_restart(
+    browser: Browser, kiosk: BoardKiosk
+) -> None:
+    kiosk.issue("pension_enrol", "pension_enrol")
+    board = open_page(browser, kiosk.url("/board"))
+    kiosk.press(1, "CALL_NEXT")
+    expect(board.locator("#win-1-current")).to_have_text("A001", timeout=WAIT_MS)
+
+    kiosk.kill()  # SIGKILL: the power cord
+    expect(board.locator("#offline")).to_be_visible(timeout=WAIT_MS)
+    expect(board.locator("#offline")).to_have_text("连接中断，正在重连")
+    kiosk.start()
+    expect(board.locator("#offline")).to_be_hidden(timeout=WAIT_MS)
+    expect(board.locator("#win-1-current")).to_have_text("A001")  # from the new process's snapshot
+    kiosk.press(1, "REQUEST_RATING")
+    kiosk.press(1, "CALL_NEXT")
+    expect(board.locator("#win-1-current")).to_have_text("A002", timeout=WAIT_MS)
+    assert latest(board)[0].startswith("A002")
+
+
+def test_a_board_cut_off_during_three_calls_lists_all_three_when_it_is_back(
+    browser: Browser, kiosk: BoardKiosk
+) -> None:
+    kiosk.issue("pension_enrol", "medical_insurance", "minimum_living", "residence_proof")
+    link = CuttableLink(kiosk.port)
+    try:
+        board = open_page(browser, kiosk.url("/board", link.port))
+        kiosk.press(1, "CALL_NEXT")
+        expect(board.locator("#win-1-current")).to_have_text("A001", timeout=WAIT_MS)
+
+        link.cut()
+        expect(board.locator("#offline")).to_be_visible(timeout=WAIT_MS)
+        kiosk.press(2, "CALL_NEXT")
+        kiosk.press(3, "CALL_NEXT")
+        kiosk.press(4, "CALL_NEXT")
+        time.sleep(1.0)
+        assert [line.split()[0] for line in latest(board)] == ["A001"]  # nothing reached it meanwhile
+        link.restore()
+
+        expect(board.locator("#offline")).to_be_hidden(timeout=WAIT_MS)
+        expect(board.locator("#win-4-current")).to_have_text("J001", timeout=WAIT_MS)
+        assert [line.split()[0] for line in latest(board)[:4]] == ["J001", "D001", "B001", "A001"]
+        # They came as replays of the missed events (Last-Event-ID), not as a fresh snapshot.
+        replays = board.evaluate("window.boardPaints.filter(p => p.replay).map(p => p.number)")
+        assert replays == ["B001", "D001", "J001"]
+    finally:
+        link.close()
