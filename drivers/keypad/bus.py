@@ -42,6 +42,8 @@ class KeypadHealth:
     """ok | silent | unknown (the bus is down, so nothing can be said)."""
     last_seen: float | None
     """Wall-clock time (time.time()) of the last frame from this address, None if never seen."""
+    not_understood: int = 0
+    """Frames from this keypad that were well formed but no known key (another vendor's codes?)."""
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,17 @@ class KeypadBus:
         *,
         on_event: Callable[[KeyEvent], None] = lambda e: None,
         on_state: Callable[[KeypadBus, LinkState], None] = lambda b, s: None,
+        on_frame: Callable[[Any, float, str], None] | None = None,
+        acknowledge: bool = True,
     ) -> None:
         self.settings = settings
         self.name = settings.name
-        self.protocol = protocol or get_protocol(settings.protocol)
+        self.protocol = protocol or get_protocol(settings.protocol, settings.key_actions())
+        self.on_frame = on_frame
+        """``on_frame(frame, t, verdict)`` for every parsed frame: what became of it (keypad-monitor)."""
+        self.acknowledge = acknowledge
+        """False for a listen-only monitor: nothing is ever written to the line."""
+        self._not_understood: dict[int, int] = {}
         self.parser = self.protocol.new_parser()
         self.counters = BusCounters()
         self.on_event = on_event
@@ -134,29 +143,45 @@ class KeypadBus:
             self._on_frame(frame, t)
 
     def _on_frame(self, frame: Any, t: float) -> None:
+        verdict = self._judge(frame, t)
+        if self.on_frame is not None:
+            try:
+                self.on_frame(frame, t, verdict)
+            except Exception:
+                log.exception("keypad bus %s: frame observer failed", self.name)
+
+    def _judge(self, frame: Any, t: float) -> str:
+        """Handle one parsed frame; returns what became of it, in words."""
         c = self.counters
         c.frames += 1
         raw: bytes = frame.raw
         address: int = frame.address
+        # Our own transmission read back (an adapter that echoes): recognised by its bytes and its
+        # timing, whatever its CMD byte — an ACK of a caller key is byte-identical to the key frame.
         sent_at = self._sent.get(raw)
         if sent_at is not None and t - sent_at < self.settings.echo_window_ms / 1000:
             c.echoes += 1
-            return
+            return (
+                f"ignored: our own frame echoed back (within echo_window_ms={self.settings.echo_window_ms})"
+            )
         with self._lock:
             self._last_seen[address] = (t, time.time())
         ack = self.protocol.ack(frame)
-        if ack is not None:
+        if ack is not None and self.acknowledge:
             self.transport.send(ack)
             c.acks += 1
         event = self.protocol.classify(frame, self.name, t)
         if event is None:
             c.unknown_frames += 1
-            return
+            with self._lock:
+                self._not_understood[address] = self._not_understood.get(address, 0) + 1
+            why = getattr(self.protocol.interpret(frame), "why_not", "") or "not a known key"
+            return f"not understood: {why}"
         prev = self._last_copy.get(address)
         self._last_copy[address] = (raw, t)
         if prev is not None and prev[0] == raw and t - prev[1] < self.settings.retransmit_window_ms / 1000:
             c.retransmits += 1  # the device missed our ACK and sent it again: acknowledged, counted once
-            return
+            return f"ignored: the keypad resent it (within retransmit_window_ms={self.settings.retransmit_window_ms})"
         if address not in self.windows:
             c.unknown_address += 1
             with self._lock:
@@ -164,14 +189,23 @@ class KeypadBus:
                 self._unknown.add(address)
             if new:
                 log.warning("keypad bus %s: address %d is not assigned to any window", self.name, address)
-            return
+            return f"ignored: address {address} is not assigned to any window"
         last = self._last_accepted.get(event.key)
         if last is not None and t - last < self.settings.debounce_ms / 1000:
             c.debounced += 1
-            return
+            return f"ignored: same key again within debounce_ms={self.settings.debounce_ms}"
         self._last_accepted[event.key] = t
         c.events += 1
         self.on_event(event)
+        window = self.windows[address]
+        if event.action is not None:
+            return f"window {window}: {event.action.name.lower()}"
+        return f"window {window}: rating key {event.key_index}"
+
+    def not_understood(self) -> dict[int, int]:
+        """Per address: frames seen but not understood."""
+        with self._lock:
+            return dict(self._not_understood)
 
     # -- health (any thread) --------------------------------------------------------------------------
     def check_silence(self, now: float | None = None) -> tuple[list[int], list[int]]:
@@ -213,7 +247,7 @@ class KeypadBus:
         for address, window in sorted(self.windows.items()):
             mono, wall = seen.get(address, (self._started_at, None))
             status = "unknown" if not up else "silent" if now - mono > self.settings.silent_after_s else "ok"
-            keypads.append(KeypadHealth(address, window, status, wall))
+            keypads.append(KeypadHealth(address, window, status, wall, self._not_understood.get(address, 0)))
         counters = dict(asdict(self.counters))
         counters.update(vars(self.parser.counters))  # frames_ok, bytes_dropped, bad_* (no name clashes)
         t = self.transport

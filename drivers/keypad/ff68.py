@@ -19,11 +19,39 @@ CMD_BEEP = 0x03
 CMD_START_EVALUATION = 0x01
 START_EVALUATION_DATA = b"\x0b"
 BLANK = 0x0A
-#: Host → device commands; an inbound frame with one of these is our own echo or a foreign host,
-#: never a key press, and is never acknowledged (acknowledging an echo would loop forever).
-HOST_COMMANDS = frozenset({CMD_RATING_ACK, CMD_DISPLAY, CMD_BEEP})
+DISPLAY_DIGITS = 6
 
-_ACTIONS_BY_CODE = {a.value: a for a in StaffAction}
+_DEFAULT_ACTIONS = {a.value: a for a in StaffAction}
+
+
+def host_shape(frame: Frame, key_map: dict[bytes, StaffAction] | None = None) -> str | None:
+    """The host → device frame this one is shaped exactly like (display, beep, start-evaluation, our
+    acknowledgement of a rating key: CMD 01 and one byte that is no caller key), or None.
+
+    Only the whole shape counts, never the CMD byte alone: the public client code this protocol comes
+    from acts on every caller frame whose CMD is not 0x11, and vendors do send caller keys with CMD 02.
+    """
+    if frame.command == CMD_DISPLAY and len(frame.data) == DISPLAY_DIGITS:
+        return "display"
+    if frame.command == CMD_BEEP and not frame.data:
+        return "beep"
+    if frame.command == CMD_START_EVALUATION and frame.data == START_EVALUATION_DATA:
+        return "start-evaluation"
+    keys = _DEFAULT_ACTIONS if key_map is None else key_map
+    if frame.command == CMD_RATING_ACK and len(frame.data) == 1 and frame.data not in keys:
+        return "rating acknowledgement"
+    return None
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """What an inbound frame means, whether it is acted on or not (for the bus and keypad-monitor)."""
+
+    event_kind: KeyKind | None
+    action: StaffAction | None = None
+    key_index: int | None = None
+    why_not: str = ""
+    """Why it is not a key press ("" when it is)."""
 
 
 @dataclass
@@ -111,27 +139,49 @@ class FF68Protocol:
 
     name = "ff68"
 
+    def __init__(self, key_map: dict[bytes, StaffAction] | None = None) -> None:
+        self.key_map = dict(key_map) if key_map is not None else dict(_DEFAULT_ACTIONS)
+        """Caller key code (the end of DATA) → action; the bus settings' ``key_map``."""
+
     def new_parser(self) -> FF68Parser:
-        return FF68Parser()
+        # LEN 2 (beep) to 8 (display): the host's own frames on the line (our echo, or another host's)
+        # are parsed and recognised for what they are rather than counted as garbage.
+        return FF68Parser(min_len=2, max_len=2 + DISPLAY_DIGITS)
+
+    def interpret(self, frame: Frame) -> Interpretation:
+        if frame.command == CMD_RATING_KEY:
+            if len(frame.data) != 1:
+                return Interpretation(None, why_not=f"rating frame with {len(frame.data)} data bytes, not 1")
+            return Interpretation(KeyKind.RATING, key_index=frame.data[0])
+        shape = host_shape(frame, self.key_map)
+        if shape is not None:
+            return Interpretation(
+                None, why_not=f"shaped like the host's {shape} frame (another host or an echo)"
+            )
+        for n in (2, 1):
+            action = self.key_map.get(frame.data[-n:]) if len(frame.data) >= n else None
+            if action is not None:
+                return Interpretation(KeyKind.STAFF, action=action)
+        tail = frame.data[-2:].hex(" ").upper() or "none"
+        return Interpretation(None, why_not=f"key code {tail} is not in this bus's key_map")
 
     def classify(self, frame: Frame, bus: str, received_at: float) -> KeyEvent | None:
         """Turn an inbound frame into a key event; ``None`` for frames that are not a known key."""
-        if frame.command == CMD_RATING_KEY:
-            key = frame.data[0]
-            return KeyEvent(bus, frame.address, KeyKind.RATING, received_at, frame.raw, key_index=key)
-        if frame.command in HOST_COMMANDS:
-            return None
-        for n in (2, 1):
-            action = _ACTIONS_BY_CODE.get(frame.data[-n:]) if len(frame.data) >= n else None
-            if action is not None:
-                return KeyEvent(bus, frame.address, KeyKind.STAFF, received_at, frame.raw, action=action)
+        meaning = self.interpret(frame)
+        if meaning.event_kind is KeyKind.RATING:
+            return KeyEvent(
+                bus, frame.address, KeyKind.RATING, received_at, frame.raw, key_index=meaning.key_index
+            )
+        if meaning.event_kind is KeyKind.STAFF:
+            return KeyEvent(bus, frame.address, KeyKind.STAFF, received_at, frame.raw, action=meaning.action)
         return None
 
     def ack(self, frame: Frame) -> bytes | None:
-        """Rating keys: the frame with CMD 0x01; caller keys: the frame unchanged; host commands: none."""
+        """Rating keys: the frame with CMD 0x01; any other caller frame (any CMD, known key or not):
+        the frame unchanged; host-shaped frames: none (acknowledging one would answer a host)."""
         if frame.command == CMD_RATING_KEY:
             return encode(frame.address, CMD_RATING_ACK, frame.data)
-        if frame.command in HOST_COMMANDS:
+        if host_shape(frame, self.key_map) is not None:
             return None
         return frame.raw
 

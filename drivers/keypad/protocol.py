@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from .events import KeyEvent
+from .events import KeyEvent, StaffAction
 
 
 class InboundFrame(Protocol):
@@ -38,6 +38,11 @@ class KeypadProtocol(Protocol):
         """The key event a frame means, or ``None`` if it is not a known key press."""
         ...
 
+    def interpret(self, frame: Any) -> Any:
+        """What the frame means (``event_kind``, ``action``, ``key_index``) or why it is no key
+        (``why_not``), for the monitor and the counters."""
+        ...
+
     def ack(self, frame: Any) -> bytes | None:
         """Bytes that acknowledge ``frame`` the way the device expects, or ``None``."""
         ...
@@ -53,10 +58,10 @@ class KeypadProtocol(Protocol):
         ...
 
 
-def get_protocol(name: str) -> KeypadProtocol:
-    """The protocol object for a settings name."""
+def get_protocol(name: str, key_map: dict[bytes, StaffAction] | None = None) -> KeypadProtocol:
+    """The protocol object for a settings name, with the bus's caller key map (None: the default)."""
     if name == "ff68":
         from .ff68 import FF68Protocol
 
-        return FF68Protocol()
+        return FF68Protocol(key_map)
     raise ValueError(f"unknown keypad protocol {name!r} (known: 'ff68')")

@@ -5,7 +5,31 @@ from __future__ import annotations
 from collections import Counter
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .events import StaffAction
+
+
+def default_key_map() -> dict[str, str]:
+    """The FF 68 vendor sheet's caller keys (docs/keypad-protocol.md)."""
+    return {code_text(a.value): a.name.lower() for a in StaffAction}
+
+
+def code_text(code: bytes) -> str:
+    """A key code as the config writes it: upper-case hex bytes separated by spaces ("06 0F")."""
+    return " ".join(f"{b:02X}" for b in code)
+
+
+def parse_code(text: str) -> bytes:
+    """ "0c", "06 0F", "060f" → the bytes; ValueError naming the text otherwise."""
+    compact = text.replace(" ", "")
+    try:
+        code = bytes.fromhex(compact)
+    except ValueError:
+        raise ValueError(f'key code {text!r} is not hex bytes (write e.g. "0C" or "06 0F")') from None
+    if not 1 <= len(code) <= 2:
+        raise ValueError(f"key code {text!r}: one or two bytes (the end of the frame's DATA)")
+    return code
 
 
 class KeypadBinding(BaseModel):
@@ -56,6 +80,37 @@ class KeypadBusSettings(BaseModel):
     """Longest wait between reopen attempts."""
     keypads: list[KeypadBinding] = Field(default_factory=list)
     """Keypads on this line."""
+    key_map: dict[str, str] = Field(default_factory=default_key_map)
+    """Caller keys of this line's keypads: the key code that ends a frame's DATA (hex, "0C" or "06 0F")
+    → the operation (call_next, recall, request_rating, cancel, pause, transfer, no_show, hold,
+    call_held). The default is the vendor sheet's codes; a keypad of another vendor gets its own map
+    (`kiosk-admin keypad-monitor` shows the codes its keys send). Replaces the default as a whole."""
+
+    @field_validator("key_map", mode="before")
+    @classmethod
+    def _unquoted_codes(cls, key_map: object) -> object:
+        # YAML reads an unquoted 12 as the number 12; the installer meant the hex byte 12.
+        if isinstance(key_map, dict):
+            return {(f"{k:02d}" if isinstance(k, int) else k): v for k, v in key_map.items()}
+        return key_map
+
+    @field_validator("key_map")
+    @classmethod
+    def _known_codes_and_operations(cls, key_map: dict[str, str]) -> dict[str, str]:
+        names = {a.name.lower() for a in StaffAction}
+        out: dict[str, str] = {}
+        for text, op in key_map.items():
+            code = code_text(parse_code(str(text)))
+            if op not in names:
+                raise ValueError(f"key {text}: unknown operation {op!r} (known: {', '.join(sorted(names))})")
+            if code in out:
+                raise ValueError(f"key code {code} is mapped twice")
+            out[code] = op
+        return out
+
+    def key_actions(self) -> dict[bytes, StaffAction]:
+        """The key map as the protocol reads it: code bytes → staff action."""
+        return {parse_code(code): StaffAction[op.upper()] for code, op in self.key_map.items()}
 
     @model_validator(mode="after")
     def _unique_addresses(self) -> KeypadBusSettings:

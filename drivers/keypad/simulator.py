@@ -53,6 +53,9 @@ class SimulatedKeypadBus:
         self._random: threading.Thread | None = None
         self._random_stop = threading.Event()
         self.plugs = 0
+        self.echo = False
+        """True: every byte the driver writes comes straight back to it, as on an RS-485 adapter that
+        hears its own transmission."""
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def __enter__(self) -> SimulatedKeypadBus:
@@ -158,6 +161,9 @@ class SimulatedKeypadBus:
                 return  # unplugged under us
             if data:
                 now = time.monotonic()
+                if self.echo:
+                    with self._write_lock:
+                        os.write(master, data)
                 frames = parser.feed(data)
                 if frames:
                     with self._cond:

@@ -12,6 +12,8 @@ class KeypadHealthView:
     window: int | None
     last_seen: dt.datetime | None
     silent: bool
+    not_understood: int = 0
+    """Frames seen from this keypad that are no known key (a mismatched vendor shows here)."""
 
 
 @dataclass(frozen=True)

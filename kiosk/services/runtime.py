@@ -286,6 +286,7 @@ class KioskRuntime:
                                 k.window,
                                 dt.datetime.fromtimestamp(k.last_seen, dt.UTC) if k.last_seen else None,
                                 k.status == "silent",
+                                k.not_understood,
                             )
                             for k in b.keypads
                         ],

@@ -126,6 +126,15 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
+def keypad_line(k: Any, now: dt.datetime) -> str:
+    """One keypad on the staff screen: window, address, last answer, silent, frames not understood."""
+    flag = "　[color=#C62828]无响应[/color]" if k.silent else ""
+    if k.not_understood:
+        # Frames arrive but none is a known key: almost always a keypad of another vendor (key_map).
+        flag += f"　[color=#C62828]无法识别 {k.not_understood} 帧（按键码与配置不符？）[/color]"
+    return f"　{k.window} 号窗口（地址 {k.address}）：最近应答 {ago_text(k.last_seen, now)}{flag}"
+
+
 def ago_text(when: dt.datetime | None, now: dt.datetime) -> str:
     if when is None:
         return "从未"

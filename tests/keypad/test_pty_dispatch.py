@@ -31,12 +31,14 @@ class Rig:
     def __init__(self, sims: dict[str, SimulatedKeypadBus], windows: InMemoryWindows, **bus_kw: Any) -> None:
         layout = bus_kw.pop("layout", None) or {name: {1: 1, 2: 2} for name in sims}
         silence_check_s = bus_kw.pop("silence_check_s", 1.0)
+        bus_kw.pop("key_map", None)
+        key_maps = bus_kw.pop("key_maps", {})
         buses = [
             KeypadBusSettings(
                 name=name,
                 url=sim.url,
                 keypads=[{"address": a, "window": w} for a, w in layout[name].items()],  # type: ignore[misc]
-                **(FAST | bus_kw),
+                **(FAST | bus_kw | ({"key_map": key_maps[name]} if name in key_maps else {})),
             )
             for name, sim in sims.items()
         ]

@@ -239,6 +239,29 @@ def test_health_reports_the_printer_and_every_keypad(runtime: KioskRuntime) -> N
     assert h.sync.state == "disabled"
 
 
+def test_the_staff_screen_counts_frames_a_keypad_sent_that_nobody_understood(runtime: KioskRuntime) -> None:
+    from drivers.keypad.frames import encode
+    from kiosk.services.ui_support import keypad_line
+
+    sim = runtime.keypad_sim
+    assert sim is not None and runtime.dispatcher is not None
+    bus = runtime.dispatcher.buses[0]
+    wait_until(lambda: bus.state == "up")
+    for _ in range(2):
+        sim.send(encode(2, 0x02, b"\x44"))  # another vendor's key code: 44 is in no key map
+        time.sleep(0.3)  # past the echo window of our ACK, which has the same bytes
+
+    def window_2() -> object:
+        runtime._refresh_health()
+        return next(k for b in runtime.health().buses for k in b.keypads if k.window == 2)
+
+    wait_until(lambda: window_2().not_understood == 2)  # type: ignore[attr-defined]
+    line = keypad_line(window_2(), dt.datetime.now(dt.UTC))
+    assert "2 号窗口（地址 2）" in line and "无法识别 2 帧" in line, line
+    other = next(k for b in runtime.health().buses for k in b.keypads if k.window == 1)
+    assert "无法识别" not in keypad_line(other, dt.datetime.now(dt.UTC))
+
+
 def test_staff_are_warned_when_next_years_holidays_are_unknown(
     sample_config: HallConfig, tmp_path: Path
 ) -> None:

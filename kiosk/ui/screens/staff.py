@@ -93,10 +93,7 @@ class StaffScreen(Screen):
                 f"[b]评价器总线 {bus.name}[/b]：{fmt.BUS_STATES.get(bus.state, bus.state)}"
                 + (f"，{bus.last_error}" if bus.last_error else "")
             )
-            for k in bus.keypads:
-                seen = fmt.ago_text(k.last_seen, now)
-                flag = "　[color=#C62828]无响应[/color]" if k.silent else ""
-                lines.append(f"　{k.window} 号窗口（地址 {k.address}）：最近应答 {seen}{flag}")
+            lines.extend(fmt.keypad_line(k, now) for k in bus.keypads)
         if not h.buses:
             lines.append("[b]评价器[/b]：未配置（用下方软件呼叫器）")
         s = h.sync
