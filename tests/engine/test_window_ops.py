@@ -416,6 +416,7 @@ def test_transfer_refusals(engine: QueueEngine, db: Database) -> None:
     before = dump(db.path)
     with pytest.raises(WindowIdle):
         engine.transfer(1, "social_card")
+    assert dump(db.path) == before
     engine.call_next(1)
     before = dump(db.path)
     with pytest.raises(UnknownService):

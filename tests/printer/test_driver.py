@@ -32,10 +32,13 @@ def test_requests_return_futures_resolved_on_the_printer_thread(sim: SimulatedPr
     done = threading.Event()
     with PrinterDriver(settings_for(sim), name="hall-printer") as d:
         fut = d.check_status()  # returns at once; the read happens on the printer's own thread
+        # Not done yet (the silent printer makes the read wait for its timeout), so the callback runs
+        # on whichever thread resolves the future — which must be the printer's, never this one.
+        assert not fut.done()
         fut.add_done_callback(lambda f: (seen.append(threading.current_thread().name), done.set()))
         assert fut.result(timeout=10).state is PrinterState.UNKNOWN
         assert done.wait(10)
-    assert seen == ["hall-printer-owner"] or seen == [threading.current_thread().name]
+    assert seen == ["hall-printer-owner"]
     assert sim.status_queries == 1  # no reply to the first query: the other three are not sent
 
 
