@@ -131,7 +131,12 @@ def test_the_guide_and_the_day_slip_print_what_the_records_say(runtime: KioskRun
     assert slip.splitlines()[0] == "日结单", slip
     hall = slip.split("全中心", 1)[1].split("1 号窗口", 1)[0]
     figures = dict(line.split(None, 1) for line in hall.strip().splitlines())
-    assert (figures["取号"], figures["办结"], figures["差评"], figures["评价率"]) == ("1", "1", "1", "100.0%"), slip
+    assert (figures["取号"], figures["办结"], figures["差评"], figures["评价率"]) == (
+        "1",
+        "1",
+        "1",
+        "100.0%",
+    ), slip
     assert out.ticket.number in slip and "非常不满意" in slip
 
 
