@@ -1,6 +1,6 @@
 """Touch UI bench: cold start, touch → the printer's last byte, and the longest frame gap under load.
 
-    python bench/ui_latency.py [--touches 200] [--load-seconds 20]
+    python bench/ui_latency.py [--touches 200] [--load-seconds 20] [--dir DIR]
 
 Runs the real kiosk (runtime, SQLite, simulated printer on loopback TCP, simulated keypad bus on a
 pty) under its own Xvfb at 1920×1080; touches are real X pointer events (XTEST), so each one goes
@@ -33,6 +33,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.conditions import Conditions  # noqa: E402
+
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 SERVICES = ("pension_enrol", "medical_insurance", "social_card", "residence_proof", "employment_registration")
 
@@ -60,7 +62,7 @@ def _kiosk(config, data: Path, clock=None):  # type: ignore[no-untyped-def]
 def child_latency(touches: int, spawned_at: float) -> dict[str, object]:
     from kiosk.ui.automation import fixed_clock, run_with_pilot, sample_config
 
-    data = Path(tempfile.mkdtemp(prefix="bench-ui-"))
+    data = Path(tempfile.mkdtemp(prefix="bench-ui-", dir=os.environ.get("BENCH_DATA_DIR")))
     runtime, app = _kiosk(sample_config(baudrate=10_000_000), data, fixed_clock())
     out: dict[str, object] = {}
     submitted: list[float] = []
@@ -132,7 +134,7 @@ def child_load(seconds: float) -> dict[str, object]:
     from sync.client.settings import SyncSettings
     from sync.signing import KioskKey
 
-    data = Path(tempfile.mkdtemp(prefix="bench-ui-load-"))
+    data = Path(tempfile.mkdtemp(prefix="bench-ui-load-", dir=os.environ.get("BENCH_DATA_DIR")))
     config = sample_config(baudrate=9600)
     key = data / "sync-key.json"
     KioskKey(config.hall_id + "-k1", config.hall_id, "bench", b"0" * 32).save(key)
@@ -183,6 +185,15 @@ def child_load(seconds: float) -> dict[str, object]:
         stop = threading.Event()
         addresses = [w.keypad.address for w in config.windows if w.keypad]
         events = [0]
+        # Nothing in the load is swallowed: every failure is counted by kind and reported.
+        load_errors: dict[str, int] = {}
+        first_errors: list[str] = []
+
+        def failed(where: str, exc: BaseException) -> None:
+            key = f"{where}: {type(exc).__name__}"
+            load_errors[key] = load_errors.get(key, 0) + 1
+            if len(first_errors) < 5:
+                first_errors.append(f"{key}: {exc}"[:200])
 
         def keypads() -> None:
             """10 key events a second: every 5 s a window calls or asks for a rating (a call every
@@ -205,18 +216,21 @@ def child_load(seconds: float) -> dict[str, object]:
                     else:
                         kp.press_rating(addresses[i % len(addresses)], i % 5)
                     events[0] += 1
-                except OSError:
-                    pass
+                except OSError as exc:
+                    failed("keypad press", exc)
                 i += 1
 
         def residents() -> None:  # more residents at other kiosks' pace: the printer never rests
             j = 0
             while not stop.is_set():
                 try:
-                    runtime.issue_ticket(SERVICES[j % len(SERVICES)], None).result(30)
-                    printed[0] += 1
-                except Exception:
-                    pass
+                    outcome = runtime.issue_ticket(SERVICES[j % len(SERVICES)], None).result(30)
+                    if outcome.printed:
+                        printed[0] += 1
+                    else:
+                        failed("resident ticket not printed", RuntimeError(outcome.message))
+                except Exception as exc:
+                    failed("resident ticket", exc)
                 j += 1
 
         printed = [0]
@@ -238,8 +252,8 @@ def child_load(seconds: float) -> dict[str, object]:
                     tickets += 1
                     time.sleep(0.4)
                     p.tap("ticket_done", timeout=5)
-                except AssertionError:
-                    pass
+                except AssertionError as exc:
+                    failed("touch ticket", exc)
             time.sleep(0.2)
         stop.set()
         for t in threads:
@@ -255,6 +269,8 @@ def child_load(seconds: float) -> dict[str, object]:
             "calls_shown": p.ui(lambda: p.app.overlay.shown_count),
             "sync_state": health.sync.state,
             "sync_last_error": (health.sync.last_error or "")[:120],
+            "errors": load_errors,
+            "first_errors": first_errors,
         }
 
     try:
@@ -304,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--touches", type=int, default=200)
     parser.add_argument("--load-seconds", type=float, default=20.0)
     parser.add_argument("--child", choices=("latency", "load"))
+    parser.add_argument("--dir", type=Path, help="where the kiosk's data (SQLite file) lives (default: /tmp)")
     args = parser.parse_args(argv)
     if args.child == "latency":
         res = child_latency(args.touches, float(os.environ["BENCH_SPAWNED_AT"]))
@@ -316,9 +333,13 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.ui.automation import VirtualDisplay
 
     display = VirtualDisplay("1920x1080")
+    where = args.dir or Path(tempfile.gettempdir())
+    where.mkdir(parents=True, exist_ok=True)
+    cond = Conditions(where)
     try:
         with tempfile.TemporaryDirectory() as home:
             env = display.env(home)
+            env["BENCH_DATA_DIR"] = str(where)
             env.setdefault("SDL_AUDIODRIVER", "dummy")
             result: dict[str, object] = {"bench": "ui_latency", "display": "Xvfb 1920x1080, Mesa llvmpipe"}
             result.update(run_child(["--child", "latency", "--touches", str(args.touches)], env))
@@ -330,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
     result["targets"] = {
         "touch_to_last_byte_p99_le_60ms": t["p99"] <= 60,  # type: ignore[index]
         "frame_gap_max_le_50ms": g["max"] <= 50,  # type: ignore[index]
+        "no_load_errors": not result["load"]["errors"],  # type: ignore[index]
     }
+    result["conditions"] = cond.finish()
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
