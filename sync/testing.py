@@ -59,7 +59,13 @@ class ThreadServer:
         self.ca = tls.pop("ca", True)
         self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off", **tls
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            proxy_headers=False,  # as `street-centre serve`: the centre reads X-Forwarded-For itself
+            **tls,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="centre-test-server", daemon=True)

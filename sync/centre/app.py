@@ -16,12 +16,12 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, select, update
 
 from sync.centre import config_docs, enrol, models
 from sync.centre.db import make_engine, migrate
 from sync.centre.ingest import IngestRefused, PushBatch, PushResult, ingest_push
-from sync.centre.limits import FaultInjector, Guard
+from sync.centre.limits import FaultInjector, Guard, RateLimit, client_address
 from sync.centre.security import Authenticated, AuthError, authenticate, record_skew
 from sync.centre.settings import CentreSettings
 
@@ -63,8 +63,8 @@ _PUSH_DEFS = _PUSH_SCHEMA.pop("$defs", {})
 
 
 class _Refused(Exception):
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        self.status, self.code, self.detail = status, code, detail
+    def __init__(self, status: int, code: str, detail: str, retry_after: int | None = None) -> None:
+        self.status, self.code, self.detail, self.retry_after = status, code, detail, retry_after
 
 
 def _now() -> datetime:
@@ -79,14 +79,29 @@ def create_app(settings: CentreSettings, engine: Engine | None = None, run_migra
     api = FastAPI(title="Street centre sync", version="1", summary="Ingest from community hall kiosks")
     api.state.engine = engine
     api.state.settings = settings
+    proxies = settings.proxies
 
     @api.exception_handler(_Refused)
     async def _refused(_req: Request, exc: _Refused) -> JSONResponse:
-        return JSONResponse({"error": exc.code, "detail": exc.detail}, status_code=exc.status)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return JSONResponse(
+            {"error": exc.code, "detail": exc.detail}, status_code=exc.status, headers=headers
+        )
+
+    enrol_limit = RateLimit(settings.enrol_attempts_per_minute)
+
+    def seen(kiosk_id: str, at: datetime) -> None:
+        """The key has signed a request, even one that was then refused: its enrolment token is spent
+        for good (see ``enrol._same_key_again``). Kept apart from the refused transaction."""
+        with engine.begin() as conn:
+            conn.execute(
+                update(models.Kiosk).where(models.Kiosk.kiosk_id == kiosk_id).values(last_seen_at=at)
+            )
 
     def signed(request: Request, body: bytes, work: Callable[[Connection, Authenticated], T]) -> T:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         now = _now()
+        who: Authenticated | None = None
         try:
             with engine.begin() as conn:
                 who = authenticate(
@@ -106,14 +121,21 @@ def create_app(settings: CentreSettings, engine: Engine | None = None, run_migra
             log.warning(
                 "refused push from %s: %s %s", request.headers.get("x-kiosk-id"), exc.code, exc.detail
             )
+            if who is not None:
+                seen(who.kiosk_id, now)
             raise _Refused(exc.status, exc.code, exc.detail) from exc
 
     @api.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok", "time": _now().isoformat()}
 
-    @api.post("/v1/enrol", response_model=EnrolResponse)
-    def enrol_kiosk(req: EnrolRequest) -> EnrolResponse:
+    @api.post("/v1/enrol", response_model=EnrolResponse, responses={403: {}, 429: {}})
+    def enrol_kiosk(req: EnrolRequest, request: Request) -> EnrolResponse:
+        client = client_address(request.client.host if request.client else None, request.headers, proxies)
+        wait = enrol_limit.retry_after(client)
+        if wait is not None:
+            log.warning("enrol attempts from %s over the limit", client)
+            raise _Refused(429, "busy", "too many enrolment attempts; wait a minute", retry_after=wait)
         try:
             with engine.begin() as conn:
                 key = enrol.exchange(conn, req.kiosk_id, req.token, _now())
@@ -175,7 +197,7 @@ def create_app(settings: CentreSettings, engine: Engine | None = None, run_migra
 
     from sync.centre import summary_page
 
-    summary_page.register(api, engine, settings.staff_user_header)
+    summary_page.register(api, engine, settings.staff_user_header, proxies)
 
     app: Any = api
     if settings.fault_injection:

@@ -44,12 +44,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from sync.centre.app import create_app
 
     settings = _settings(args)
+    if args.forwarded_allow_ips:
+        settings = settings.model_copy(update={"trusted_proxies": args.forwarded_allow_ips})
+        os.environ["CENTRE_TRUSTED_PROXIES"] = args.forwarded_allow_ips  # for --workers
     common: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
         "log_level": args.log_level,
-        "proxy_headers": True,
-        "forwarded_allow_ips": args.forwarded_allow_ips,
+        # The centre itself decides whom to believe (CENTRE_TRUSTED_PROXIES): uvicorn must not replace
+        # the TCP peer with a client-sent X-Forwarded-For before the centre sees it.
+        "proxy_headers": False,
         "timeout_keep_alive": 30,
     }
     if args.workers > 1:
@@ -149,7 +153,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8600)
     s.add_argument("--log-level", default="info")
-    s.add_argument("--forwarded-allow-ips", default="127.0.0.1", help="the reverse proxy's address")
+    s.add_argument(
+        "--forwarded-allow-ips",
+        help="the reverse proxy's addresses, comma-separated (default: CENTRE_TRUSTED_PROXIES or loopback)",
+    )
     s.add_argument("--workers", type=int, default=1, help="server processes (PostgreSQL only)")
     s.set_defaults(fn=cmd_serve)
     s = sub.add_parser("enrol", help="register a kiosk and print its one-time token")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
@@ -29,6 +30,25 @@ HEAD = [
 ]
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe(cell: object) -> object:
+    """A text cell Excel would read as a formula (``=HYPERLINK(…)``, ``+1+2``, ``@SUM``) gets a leading
+    apostrophe, so it is shown as the text the kiosk sent; numbers are left as they are."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA):
+        return "'" + cell
+    return cell
+
+
+class _SafeWriter:
+    def __init__(self, out: io.StringIO) -> None:
+        self._w = csv.writer(out, lineterminator="\n")
+
+    def writerow(self, row: Sequence[object]) -> None:
+        self._w.writerow([safe(c) for c in row])
+
+
 def _row(
     day: dt.date, level: str, hall: str, name: str, window: str, service: str, synced: str, f: Figures
 ) -> list[object]:
@@ -38,7 +58,7 @@ def _row(
 def night_csv(night: StreetNight) -> str:
     """One row for the street, then per hall, its windows and its services."""
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = _SafeWriter(out)
     w.writerow(HEAD)
     w.writerow(_row(night.day, "street", "", "全街道", "", "", "", night.street))
     for h in night.halls:
@@ -55,7 +75,7 @@ def night_csv(night: StreetNight) -> str:
 def followups_csv(night: StreetNight) -> str:
     """Every dissatisfied rating of the night with its callback and rectification."""
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = _SafeWriter(out)
     w.writerow(["business_date", "hall_id", "hall_name", "rating_id", "number", "window", "service_code", "level",
                 "rated_at", "followup_id", "kind", "due_date", "status", "centre_result"])  # fmt: skip
     for h in night.halls:

@@ -7,6 +7,7 @@ resumes. Everything happens in one transaction: a batch is stored whole or not a
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -85,6 +86,9 @@ def ingest(conn: Connection, kiosk: KioskRef, events: list[dict[str, Any]], now:
             # A seq reused for another event (a kiosk restored from an old backup): refused loudly,
             # never silently dropped.
             raise IngestRefused(409, "seq_conflict", f"seq {ev['seq']} was already stored with another event")
+    repeats = [ev for ev in events if ev["seq"] in stored]
+    if repeats:
+        _same_as_stored(conn, kiosk.kiosk_id, repeats)
     new_events = sorted((ev for ev in events if ev["seq"] not in stored), key=lambda e: e["seq"])
     inserted = bulk.insert_events(conn, [_row(kiosk, ev) for ev in new_events], now)
     if inserted == len(new_events):
@@ -133,6 +137,8 @@ def ingest_push(
         raise IngestRefused(403, "wrong_owner", "events name another kiosk or hall")
     if out.wrong_hall:
         raise IngestRefused(403, "wrong_hall", "a snapshot belongs to another hall")
+    if out.changed:
+        raise IngestRefused(409, "content_conflict", "a seq was already stored with other content")
     if out.conflicts or out.inserted != out.events - out.already_stored:
         # also a seq or event id twice in one batch: ON CONFLICT kept only the first
         raise IngestRefused(
@@ -147,6 +153,32 @@ def ingest_push(
     return PushResult(
         acked_seq=new_acked, stored=out.inserted, duplicates=out.events - out.inserted
     ), out.device_time
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _same_as_stored(conn: Connection, kiosk_id: str, repeats: list[dict[str, Any]]) -> None:
+    """A repeat (same seq, same event id) is a duplicate only if it says exactly what was stored; the
+    same numbers with other content (an edited outbox, a broken build) are refused, never dropped."""
+    by_seq = {ev["seq"]: ev for ev in repeats}
+    cols = (models.Event.seq, models.Event.type, models.Event.occurred_at, models.Event.business_date)
+    for chunk in _chunks(sorted(by_seq), 500):
+        rows = conn.execute(
+            select(*cols, models.Event.payload).where(
+                models.Event.kiosk_id == kiosk_id, models.Event.seq.in_(chunk)
+            )
+        )
+        for seq, typ, occurred, bday, payload in rows:
+            ev = by_seq[seq]
+            same = (typ, occurred, bday) == (ev["type"], ev["occurred_at"], ev["business_date"])
+            if not same or _canonical(payload) != _canonical(ev["payload"]):
+                raise IngestRefused(
+                    409,
+                    "content_conflict",
+                    f"seq {seq} (event {ev['event_id']}) was stored with other content",
+                )
 
 
 def _row(kiosk: KioskRef, ev: dict[str, Any]) -> dict[str, Any]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from sync import signing
@@ -29,6 +31,41 @@ async def send_json(
     hdrs += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": hdrs})
     await send({"type": "http.response.body", "body": raw})
+
+
+def client_address(peer: str | None, headers: Mapping[str, str], proxies: frozenset[str]) -> str:
+    """The client's address: the TCP peer, or — only when the peer is the trusted proxy — the last
+    address the proxy appended to X-Forwarded-For (earlier entries are whatever the client sent)."""
+    peer = peer or "?"
+    forwarded = headers.get("x-forwarded-for")
+    if peer in proxies and forwarded:
+        last = forwarded.split(",")[-1].strip()
+        if last:
+            return last[:64]
+    return peer
+
+
+class RateLimit:
+    """At most ``per_minute`` requests per key in any 60 s (a sliding window kept in memory)."""
+
+    def __init__(self, per_minute: int, max_keys: int = 10_000) -> None:
+        self.per_minute, self.max_keys = per_minute, max_keys
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, key: str, now: float | None = None) -> int | None:
+        """None if the request may go ahead (and it is counted); else the seconds to wait."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            if len(self._hits) > self.max_keys:  # a flood of addresses: forget the idle ones
+                self._hits = {k: q for k, q in self._hits.items() if q and q[-1] > now - 60}
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - 60:
+                hits.popleft()
+            if len(hits) >= self.per_minute:
+                return max(1, int(hits[0] + 60 - now) + 1)
+            hits.append(now)
+            return None
 
 
 class Guard:

@@ -64,7 +64,10 @@ WITH doc AS (SELECT %(body)s::jsonb AS j
          AS good FROM chk
 ), stored AS (
   -- a range scan of the batch's own seqs, never the kiosk's whole history
-  SELECT b.seq, e.event_id <> b.event_id AS other FROM b JOIN events e ON e.seq = b.seq
+  SELECT b.seq, e.event_id <> b.event_id AS other,
+    e.event_id = b.event_id AND (e.type, e.occurred_at, e.business_date, e.payload)
+      IS DISTINCT FROM (b.type, b.occurred_at, b.business_date, b.payload) AS changed
+  FROM b JOIN events e ON e.seq = b.seq
   WHERE e.kiosk_id = %(kiosk)s AND e.seq BETWEEN (SELECT min(seq) FROM b) AND (SELECT max(seq) FROM b)
 ), ins AS (
   INSERT INTO events (kiosk_id, seq, event_id, hall_id, type, occurred_at, business_date, payload, received_at)
@@ -117,6 +120,7 @@ WITH doc AS (SELECT %(body)s::jsonb AS j
 )
 SELECT chk.n, chk.wrong_owner, chk.malformed, chk.wrong_hall,
   (SELECT count(*) FROM ins), (SELECT count(*) FROM stored), (SELECT count(*) FROM stored WHERE other),
+  (SELECT count(*) FROM stored WHERE changed),
   (SELECT doc.j->>'device_time' FROM doc), jsonb_typeof((SELECT doc.j FROM doc))
 FROM chk"""
 )
@@ -131,6 +135,7 @@ class PgOutcome:
     inserted: int
     already_stored: int
     conflicts: int
+    changed: int
     device_time: str | None
     body_kind: str | None
 

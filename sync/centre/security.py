@@ -1,8 +1,8 @@
 """Authenticating a kiosk's signed request (see ``sync.signing`` for the canonical string).
 
 Checks, in order, each refusal a 4xx with a stable code: headers present; timestamp within the window of
-the centre's clock; kiosk known and not revoked; key belongs to it and is live; HMAC matches; nonce not
-seen before. The nonce is stored in the same transaction as the work the request does, so a request that
+the centre's clock; kiosk known, key belongs to it and HMAC matches (one answer for all three,
+``bad_credentials``); kiosk not revoked; key live; nonce not seen before. The nonce is stored in the same transaction as the work the request does, so a request that
 failed half-way (a 500) may be retried as is, while a request that succeeded can never be played again.
 """
 
@@ -18,6 +18,9 @@ from sync import signing
 from sync.centre import models
 from sync.centre.ingest import KioskRef
 from sync.centre.materialise import _insert
+
+_DUMMY_SECRET = bytes(32)
+_BAD_CREDENTIALS = "kiosk, key or signature not accepted (re-enrol the kiosk if its key was replaced)"
 
 
 class AuthError(Exception):
@@ -64,19 +67,21 @@ def authenticate(
             401, "stale_timestamp", "timestamp outside the accepted window; check the server time"
         )
     kiosk = conn.execute(select(models.Kiosk).where(models.Kiosk.kiosk_id == kiosk_id)).one_or_none()
-    if kiosk is None:
-        raise AuthError(401, "unknown_kiosk", "kiosk is not enrolled")
-    if kiosk.status != "active":
-        raise AuthError(403, "revoked", "kiosk has been revoked")
     key = conn.execute(
         select(models.KioskKeyRow).where(
             models.KioskKeyRow.key_id == key_id, models.KioskKeyRow.kiosk_id == kiosk_id
         )
     ).one_or_none()
-    if key is None or key.revoked_at is not None:
-        raise AuthError(401, "bad_key", "key unknown or revoked")
-    if not signing.verify(signing.decode_secret(key.secret), sig, method, target, ts, nonce, body):
-        raise AuthError(401, "bad_signature", "signature does not match")
+    # An unknown kiosk, an unknown key and a wrong signature get one answer, after the same work, so the
+    # centre never tells a guesser which kiosk ids are enrolled. Only a correctly signed request learns
+    # that its kiosk was revoked.
+    secret = signing.decode_secret(key.secret) if key is not None and kiosk is not None else _DUMMY_SECRET
+    if not signing.verify(secret, sig, method, target, ts, nonce, body) or key is None or kiosk is None:
+        raise AuthError(401, "bad_credentials", _BAD_CREDENTIALS)
+    if kiosk.status != "active":
+        raise AuthError(403, "revoked", "kiosk has been revoked")
+    if key.revoked_at is not None:
+        raise AuthError(401, "bad_credentials", _BAD_CREDENTIALS)
     # Forget nonces that fell out of the window: a request that old is refused by its timestamp anyway.
     cutoff = now - timedelta(seconds=2 * window_seconds)
     conn.execute(delete(models.Nonce).where(models.Nonce.kiosk_id == kiosk_id, models.Nonce.seen_at < cutoff))

@@ -40,8 +40,20 @@ class CentreSettings(BaseModel):
     回访 and 整改 results under that name; without it they are read-only. Trusted only because the
     centre listens behind the proxy, which sets or clears it on every request (docs/centre.md)."""
 
+    trusted_proxies: str = "127.0.0.1,::1"
+    """Comma-separated addresses of the reverse proxy. Only on a request whose TCP peer is one of them are
+    the staff header (X-Remote-User) and X-Forwarded-For believed; from anywhere else they are ignored.
+    Keep the centre listening on 127.0.0.1 (or a socket) so that only the proxy can reach it."""
+
+    enrol_attempts_per_minute: int = Field(10, ge=1)
+    """``/v1/enrol`` requests accepted per client address and minute; more get 429 (token guessing)."""
+
     fault_injection: bool = False
     """Tests only: honour the ``X-Test-Fault`` header (500, sleep, reset). Never enable in production."""
+
+    @property
+    def proxies(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in self.trusted_proxies.split(",") if a.strip())
 
     @classmethod
     def from_env(cls, **overrides: object) -> CentreSettings:

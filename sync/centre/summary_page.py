@@ -55,26 +55,43 @@ def _fingerprint(conn: Connection) -> tuple[object, ...]:
 RESULT_MAX_CHARS = 500
 
 
-def _staff(request: Request, header: str) -> str | None:
-    return (request.headers.get(header) or "").strip() or None
+DEFAULT_PROXIES = frozenset({"127.0.0.1", "::1"})
+
+
+def _staff(request: Request, header: str, proxies: frozenset[str] = DEFAULT_PROXIES) -> str | None:
+    """The staff member the proxy logged in; believed only when the request comes from the proxy itself
+    (anyone who reaches the centre directly could send the header)."""
+    peer = request.client.host if request.client else None
+    if peer not in proxies:
+        return None
+    return (request.headers.get(header) or "").strip()[:100] or None
 
 
 def _same_origin(request: Request) -> bool:
     """A form post must come from a page of this very site: with HTTP Basic auth the browser would
-    send the staff member's login along with a form posted from anywhere (cross-site request forgery)."""
+    send the staff member's login along with a form posted from anywhere (cross-site request forgery).
+    Compared with ``Host`` only: the proxy passes the browser's Host on, while X-Forwarded-Host is a
+    header any client can add."""
     source = request.headers.get("origin") or request.headers.get("referer")
-    host = request.headers.get("x-forwarded-host") or request.headers.get("host")
+    host = request.headers.get("host")
     return bool(source and host) and urlsplit(source).netloc == host
 
 
-def _forms(request: Request, header: str, day: str) -> Callable[[str, str], str] | None:
+def _forms(
+    request: Request, header: str, day: str, proxies: frozenset[str] = DEFAULT_PROXIES
+) -> Callable[[str, str], str] | None:
     """Where each follow-up's result form posts, when a logged-in staff member opened the page."""
-    if _staff(request, header) is None:
+    if _staff(request, header, proxies) is None:
         return None
     return lambda hall, fu: f"/summary/{day}/followups/{quote(hall, safe='')}/{quote(fu, safe='')}"
 
 
-def register(api: FastAPI, engine: Engine, staff_header: str = "X-Remote-User") -> None:
+def register(
+    api: FastAPI,
+    engine: Engine,
+    staff_header: str = "X-Remote-User",
+    proxies: frozenset[str] = DEFAULT_PROXIES,
+) -> None:
     # A night of 200 halls takes a while to compute; staff open the page many times, so the last result
     # per (night, as-of date) is kept until the data changes.
     cache: dict[tuple[dt.date, dt.date], tuple[tuple[object, ...], StreetNight]] = {}
@@ -111,7 +128,7 @@ def register(api: FastAPI, engine: Engine, staff_header: str = "X-Remote-User") 
     async def street_page(day: str, request: Request) -> HTMLResponse:
         n = await run_in_threadpool(night, _day(day))
         return HTMLResponse(
-            render_street(n, lambda h: _served_link(day, h), _forms(request, staff_header, day))
+            render_street(n, lambda h: _served_link(day, h), _forms(request, staff_header, day, proxies))
         )
 
     @api.get("/summary/{day}/hall/{hall_id}", response_class=HTMLResponse, tags=["summary"])
@@ -120,14 +137,14 @@ def register(api: FastAPI, engine: Engine, staff_header: str = "X-Remote-User") 
         hall = next((h for h in n.halls if h.hall_id == hall_id), None)
         if hall is None:
             raise HTTPException(404, f"no hall {hall_id}")
-        forms = _forms(request, staff_header, day)
+        forms = _forms(request, staff_header, day, proxies)
         return HTMLResponse(render_hall(n, hall, lambda h: _served_link(day, h), forms))
 
     @api.post("/summary/{day}/followups/{hall_id}/{followup_id}", tags=["summary"], status_code=303)
     async def record_followup(day: str, hall_id: str, followup_id: str, request: Request) -> Response:
         """Record a 回访 or 整改 result from the page's form (form-encoded: action, result, done)."""
         _day(day)
-        who = _staff(request, staff_header)
+        who = _staff(request, staff_header, proxies)
         if who is None:
             raise HTTPException(403, "staff login required: open the summary through the centre's proxy")
         if not _same_origin(request):

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sync import signing
 from sync.client.config_pull import pull_config
 from sync.client.pusher import Pusher
-from sync.client.session import SignedClient, SyncError
+from sync.client.session import REFUSED_STATUSES, SignedClient, SyncError
 from sync.client.settings import SyncSettings
 from sync.client.source import ConfigSink, OutboxSource
 from sync.client.state import Listener, StateHolder, SyncPhase, SyncStatus
@@ -93,7 +93,8 @@ class SyncScheduler:
             due = self._now_requested or (self._nightly_at is not None and now >= self._nightly_at)
             if not due and now >= next_periodic:
                 next_periodic = now + timedelta(seconds=interval)
-                due = self.is_open()
+                # a refused batch is not sent again every few minutes: it would be refused again
+                due = self.is_open() and not self.status.held
             if due:
                 self._now_requested = False
                 if self._nightly_at is not None and now >= self._nightly_at:
@@ -131,14 +132,19 @@ class SyncScheduler:
                     last_error_at=None,
                     config_version=version,
                     clock_skew_seconds=round(client.clock_offset, 1),
+                    held=False,
                 )
             except SyncError as exc:
+                if exc.status in REFUSED_STATUSES:
+                    text = f"{exc} — automatic sync paused; press sync now once support has fixed it"
+                    log.error("the centre refused a batch: %s", exc)
+                    return self._failed(text, SyncPhase.ERROR, held=True)
                 return self._failed(str(exc), SyncPhase.DEGRADED if exc.retryable else SyncPhase.ERROR)
             except Exception as exc:  # never let the thread die: say it on the staff screen instead
                 log.exception("sync run failed")
                 return self._failed(f"internal: {type(exc).__name__}: {exc}", SyncPhase.DEGRADED)
 
-    def _failed(self, text: str, phase: SyncPhase) -> SyncStatus:
+    def _failed(self, text: str, phase: SyncPhase, held: bool = False) -> SyncStatus:
         try:
             self.source.record_error(text)
             acked = self.source.acked_seq()
@@ -146,7 +152,12 @@ class SyncScheduler:
             log.exception("could not record the sync error")
             acked = self.status.acked_seq
         return self.state.update(
-            phase=phase, last_error=text, last_error_at=_now(), acked_seq=acked, backlog=self._backlog(acked)
+            phase=phase,
+            last_error=text,
+            last_error_at=_now(),
+            acked_seq=acked,
+            backlog=self._backlog(acked),
+            held=held,
         )
 
     def _backlog(self, acked: int) -> int:

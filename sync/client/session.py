@@ -125,10 +125,19 @@ class SignedClient:
 
 
 def _code(resp: requests.Response) -> str:
+    return _field(resp, "error")
+
+
+def _field(resp: requests.Response, name: str) -> str:
     try:
-        return str(resp.json().get("error", ""))
+        doc = resp.json()
     except ValueError:
         return ""
+    return str(doc.get(name) or "") if isinstance(doc, dict) else ""
+
+
+#: Refusals of the data itself: sending the same batch again cannot succeed until someone fixes it.
+REFUSED_STATUSES = frozenset({403, 409, 422})
 
 
 _HINTS = {
@@ -136,7 +145,7 @@ _HINTS = {
     403: ("forbidden", "the centre refused this kiosk (revoked, or another hall's data)", False),
     409: ("conflict", "the centre holds different events under the same numbers — call support", False),
     413: ("too_large", "batch too large for the centre", True),
-    422: ("rejected", "the centre could not read the events — call support", False),
+    422: ("rejected", "the centre refused an event — call support", False),
     429: ("busy", "the centre is busy; will retry later", True),
 }
 
@@ -145,5 +154,8 @@ def _result(resp: requests.Response) -> Any:
     if resp.status_code < 300:
         return resp.json()
     code, hint, retryable = _HINTS.get(resp.status_code, ("server_error", "the centre had an error", True))
-    detail = _code(resp)
-    raise SyncError(code, f"{hint} (HTTP {resp.status_code} {detail})".strip(), resp.status_code, retryable)
+    reason = _code(resp)
+    detail = _field(resp, "detail")[:300] if resp.status_code in REFUSED_STATUSES else ""
+    # the centre names the event and the field it refused: that is what support needs from the screen
+    said = f"{reason}: {detail}" if detail else reason
+    raise SyncError(code, f"{hint} (HTTP {resp.status_code} {said})".strip(), resp.status_code, retryable)

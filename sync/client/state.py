@@ -44,6 +44,9 @@ class SyncStatus:
     config_version: int = 0
     clock_skew_seconds: float | None = None
     """The centre's clock minus ours, as last measured."""
+    held: bool = False
+    """The centre refused a batch (403/409/422): automatic runs stop resending it, until staff press
+    "sync now" (after support has fixed the cause) or the nightly close tries once more."""
 
 
 Listener = Callable[[SyncStatus], None]
