@@ -2,7 +2,8 @@
 
 Kiosk API (signed, see ``sync.signing``): ``POST /v1/events``, ``GET /v1/cursor``, ``GET /v1/config``;
 ``POST /v1/enrol`` trades a one-time token for a key. Staff pages: ``/summary/…`` (they take 回访/整改 results from a user the proxy logged in; put them
-behind the reverse proxy's login, see docs/centre.md). OpenAPI at ``/openapi.json``.
+behind the reverse proxy's login, see docs/centre.md). OpenAPI at ``/openapi.json``. Every HTML page is a
+Jinja2 template (``sync.centre.pages``).
 """
 
 from __future__ import annotations
@@ -76,7 +77,15 @@ def create_app(settings: CentreSettings, engine: Engine | None = None, run_migra
     engine = engine or make_engine(settings.database_url, settings.db_schema)
     if run_migrations:
         migrate(engine)
-    api = FastAPI(title="Street centre sync", version="1", summary="Ingest from community hall kiosks")
+    # No /docs or /redoc: they are HTML pages built outside the templates, with scripts from a CDN that
+    # the pages' Content-Security-Policy forbids (and an intranet cannot reach). /openapi.json stays.
+    api = FastAPI(
+        title="Street centre sync",
+        version="1",
+        summary="Ingest from community hall kiosks",
+        docs_url=None,
+        redoc_url=None,
+    )
     api.state.engine = engine
     api.state.settings = settings
     proxies = settings.proxies

@@ -136,7 +136,7 @@ class SyncScheduler:
                 )
             except SyncError as exc:
                 if exc.status in REFUSED_STATUSES:
-                    text = f"{exc} — automatic sync paused; press sync now once support has fixed it"
+                    text = f"{exc} — automatic sync paused until the nightly close or a restart; call support"
                     log.error("the centre refused a batch: %s", exc)
                     return self._failed(text, SyncPhase.ERROR, held=True)
                 return self._failed(str(exc), SyncPhase.DEGRADED if exc.retryable else SyncPhase.ERROR)

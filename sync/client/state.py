@@ -45,8 +45,8 @@ class SyncStatus:
     clock_skew_seconds: float | None = None
     """The centre's clock minus ours, as last measured."""
     held: bool = False
-    """The centre refused a batch (403/409/422): automatic runs stop resending it, until staff press
-    "sync now" (after support has fixed the cause) or the nightly close tries once more."""
+    """The centre refused a batch (403/409/422): the periodic runs stop resending it; the nightly close,
+    a restart of the kiosk or ``sync_now`` (support, after fixing the cause) try once more."""
 
 
 Listener = Callable[[SyncStatus], None]
