@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sync.simulate import hall_day
 from sync.testing import running_centre, scratch_database
 from tests.centre.attack_kit import DAY, Street, assert_pages_hold, open_street, pages, stored
-from tests.sync_fixtures import BACKENDS, PG_URL
+from tests.sync_fixtures import BACKENDS, postgres_url
 
 MARK = "<i id=h13>"
 """Put into every generated string: it must never reach a page as markup."""
@@ -72,7 +72,7 @@ def hostile_batches(draw: Any) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def street(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Street]:
-    pg = PG_URL if request.param == "postgres" else None
+    pg = postgres_url(request.param)
     with (
         scratch_database(str(tmp_path_factory.mktemp("hostile")), pg) as (url, schema),
         running_centre(url, schema) as c,
