@@ -7,8 +7,10 @@ is the order of the outbox. Reads run on the caller's thread against WAL snapsho
 
 from __future__ import annotations
 
+import errno
 import logging
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.db.migrate import upgrade_to_head
@@ -48,11 +51,33 @@ class DatabaseUnavailable(RuntimeError):
     """The writer has stopped or the disk refused a write; staff must be told."""
 
 
+def explain_start_failure(path: Path, exc: BaseException) -> str:
+    """What staff read on the 暂停服务 screen when the file cannot be opened at start-up: which file,
+    what is wrong, what to do. The file itself is never touched on the way (nothing is lost)."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    if "locked" in text or "busy" in text:
+        return (
+            f"数据库 {path} 正被另一个程序占用（是否已有一个取号程序在运行？）："
+            "请关闭它，或重新启动取号机。数据未被改动。"
+        )
+    if "full" in text or (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
+        return f"存储空间已满，数据库 {path} 无法写入：请清理存储空间或更换存储卡后重新启动取号机。已有数据未被改动。"
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return (
+            f"数据库文件 {path} 已损坏：请勿删除该文件，联系管理员从备份恢复后重新启动取号机。"
+            "取号机未改动它。"
+        )
+    return f"数据库 {path} 无法打开（{type(exc).__name__}: {exc}）：请联系管理员。"
+
+
 class Database:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        upgrade_to_head(self.path)
+        try:
+            upgrade_to_head(self.path)
+        except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
+            raise DatabaseUnavailable(explain_start_failure(self.path, exc)) from exc
         self.engine = make_engine(self.path)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._queue: queue.Queue[Any] = queue.Queue()
