@@ -1,10 +1,29 @@
 #!/usr/bin/env bash
 # Set up this checkout on a Debian machine: system packages the kiosk needs (as root, or a message
 # naming them), then a virtual environment in .venv with the project installed. Safe to re-run.
+#   PYTHON=/path/to/python3.1x  use that interpreter;  VENV=DIR  make the environment there (.venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
 
-# What the kiosk needs from Debian: Python 3.11 with venv, a CJK font (otherwise Chinese shows as
+# Python 3.11–3.13 (pyproject's requires-python): $PYTHON if set; else the system python3 when it is in
+# range (Debian 12: 3.11, Debian 13 and Raspberry Pi OS on it: 3.13, Ubuntu 24.04: 3.12); else the newest
+# python3.1x on PATH or built by pyenv.
+in_range() { "$1" -c 'import sys, venv, ensurepip; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)' 2>/dev/null; }
+find_python() {
+  local c p
+  if [ -n "${PYTHON:-}" ]; then
+    p=$(command -v "$PYTHON" 2>/dev/null) && in_range "$p" && { echo "$p"; return 0; }
+    return 1
+  fi
+  for c in python3 python3.13 python3.12 python3.11 "$HOME"/.pyenv/versions/3.1[321]*/bin/python3; do
+    p=$(command -v "$c" 2>/dev/null) || continue
+    in_range "$p" && { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+# What the kiosk needs from Debian: Python (3.11–3.13) with venv, a CJK font (otherwise Chinese shows as
 # empty boxes), Mesa/libGL for Kivy, Xvfb (+ libXtst for the UI tests' real pointer events), espeak-ng to regenerate the
 # voice prompts; fuse3 for the power-cut test's filesystem.
 PKGS=(python3 python3-venv python3-dev xvfb xauth fonts-wqy-microhei libgl1 libgl1-mesa-dri libegl1
@@ -17,8 +36,9 @@ missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# A pyenv or hand-built python3.11 is as good as Debian's.
-if command -v python3.11 >/dev/null 2>&1 && python3.11 -c 'import venv, ensurepip' 2>/dev/null; then
+# A pyenv or hand-built Python in range is as good as Debian's.
+PY=$(find_python || true)
+if [ -n "$PY" ] && [[ $(readlink -f "$PY") != /usr/bin/* ]]; then
   missing=("${missing[@]/python3-venv}"); missing=("${missing[@]/python3-dev}"); missing=("${missing[@]/python3}")
 fi
 read -r -a missing <<<"${missing[*]:-}"
@@ -35,19 +55,30 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 
-PY=$(command -v python3.11 || command -v python3)
-"$PY" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || {
-  echo "setup: Python 3.11 is required (found $("$PY" --version)); on Debian 12 it is the system python3." >&2
+PY=$(find_python) || {
+  found=$(command -v "${PYTHON:-python3}" >/dev/null 2>&1 && "${PYTHON:-python3}" --version 2>&1 || echo "no python3")
+  echo "setup: Python 3.11, 3.12 or 3.13 with venv is required (found: $found)." >&2
+  echo "  Debian 12/13, Ubuntu 24.04, Raspberry Pi OS: sudo apt-get install python3 python3-venv python3-dev" >&2
+  echo "  elsewhere: install one (e.g. pyenv install 3.13) or point PYTHON=/path/to/python3.1x at it" >&2
   exit 1
 }
-if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
+want=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+if [ -x "$VENV/bin/python" ]; then
+  have=$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo none)
+  # Keep a working environment in range; rebuild it when it is broken, out of range, or PYTHON asks for another.
+  if ! in_range "$VENV/bin/python" || { [ -n "${PYTHON:-}" ] && [ "$have" != "$want" ]; }; then
+    echo "setup: $VENV has Python $have; making it again with $want"
+    rm -rf "$VENV"
+  fi
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
+fi
+stamp=$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[dev]"
-  rm -f .venv/.installed-*
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -e ".[dev]"
+  rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi
-echo "setup: ready (.venv)"
+echo "setup: ready ($VENV, $("$VENV/bin/python" --version))"

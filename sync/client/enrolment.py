@@ -7,6 +7,7 @@ import requests
 from sync import signing
 from sync.client.session import SyncError, make_session
 from sync.client.settings import SyncSettings
+from sync.client.tls import describe_tls_failure
 
 
 def enrol_kiosk(
@@ -22,9 +23,7 @@ def enrol_kiosk(
             verify=session.verify,  # not REQUESTS_CA_BUNDLE from the environment
         )
     except requests.exceptions.SSLError as exc:
-        raise SyncError(
-            "tls", f"TLS check of the centre failed (CA bundle?): {exc}", retryable=False
-        ) from exc
+        raise SyncError("tls", describe_tls_failure(exc), retryable=False) from exc
     except requests.RequestException as exc:
         raise SyncError("unreachable", f"cannot reach the centre: {exc}") from exc
     if resp.status_code != 200:

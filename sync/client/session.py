@@ -18,6 +18,7 @@ from urllib3.util.retry import Retry
 
 from sync import signing
 from sync.client.settings import SyncSettings
+from sync.client.tls import describe_tls_failure
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -110,7 +111,7 @@ class SignedClient:
                 verify=self.session.verify,
             )
         except requests.exceptions.SSLError as exc:
-            raise SyncError("tls", f"TLS check of the centre failed (CA bundle?): {exc}") from exc
+            raise SyncError("tls", describe_tls_failure(exc)) from exc
         except requests.exceptions.RetryError as exc:
             raise SyncError("unreachable", f"centre kept failing after retries: {exc}") from exc
         except requests.exceptions.Timeout as exc:

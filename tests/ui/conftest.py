@@ -43,9 +43,8 @@ def run_scenario(displays: dict[str, VirtualDisplay], tmp_path: Path):  # type: 
         home.mkdir(exist_ok=True)
         env = display.env(str(home))
         env["KIVY_AUDIO"] = "sdl2"  # no sound card under Xvfb: the voice must degrade, not crash
-        cmd = [str(ROOT / ".venv" / "bin" / "python"), "-m", "tests.ui.driver", name, str(tmp_path / "data")]
-        if not Path(cmd[0]).exists():
-            cmd[0] = sys.executable
+        # The interpreter running the tests (the 3.13 run's environment drives the kiosk on 3.13 too).
+        cmd = [sys.executable, "-m", "tests.ui.driver", name, str(tmp_path / "data")]
         cmd += ["--size", size]
         done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
         report = Path(f"{tmp_path / 'data'}.report.txt")
