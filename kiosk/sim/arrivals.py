@@ -1,8 +1,8 @@
 """Residents arriving at the kiosk: a non-homogeneous Poisson process shaped like a hall day.
 
-Pure and seeded: the same (config, day, window of time, seed) gives the same residents. The rate has a
-morning peak (people come early, before work or before the 医保 counter's queue grows), a slow late
-morning, a smaller peak after lunch and a quiet end of day. Arrivals are drawn by thinning: candidate
+Pure and seeded: the same (config, day, window of time, seed) gives the same residents. The rate follows
+the hall's own sessions: a peak soon after the first opening, a slow end of it, a smaller peak after a
+later opening and a quiet end of day. Arrivals are drawn by thinning: candidate
 times from a homogeneous process at the peak rate, each kept with probability rate(t) / peak.
 """
 
@@ -18,24 +18,30 @@ from kiosk.engine.clock import local
 from kiosk.engine.schedule import issuing_state
 from kiosk.engine.workdays import WorkCalendar
 
-# Residents per hour at local clock times; linear in between, 0 outside. About 120 tickets on a
-# full day at volume 1.0: a busy community hall, not a city centre.
-RATE_KNOTS: tuple[tuple[dt.time, float], ...] = (
-    (dt.time(8, 30), 0.0),
-    (dt.time(9, 0), 30.0),
-    (dt.time(9, 30), 42.0),
-    (dt.time(10, 0), 40.0),
-    (dt.time(10, 30), 28.0),
-    (dt.time(11, 0), 20.0),
-    (dt.time(11, 30), 12.0),
-    (dt.time(13, 30), 8.0),
-    (dt.time(14, 0), 18.0),
-    (dt.time(14, 30), 22.0),
-    (dt.time(15, 0), 20.0),
-    (dt.time(16, 0), 14.0),
-    (dt.time(17, 0), 6.0),
-    (dt.time(17, 30), 0.0),
+# Residents per hour along a session, by the fraction of the session gone (0 = opening, 1 = close);
+# linear in between, 0 outside the hall's sessions. The first session of the day has the morning's
+# shape (people come early, before work or before the 医保 counter's queue grows), later sessions the
+# afternoon's smaller one. On the sample hall (09:00–12:00, 14:00–17:30) this is about 120 tickets a
+# day at volume 1.0 — a busy community hall, not a city centre — and it follows any hall's own hours.
+FIRST_SESSION: tuple[tuple[float, float], ...] = (
+    (0.0, 30.0),
+    (1 / 6, 42.0),
+    (1 / 3, 40.0),
+    (1 / 2, 28.0),
+    (2 / 3, 20.0),
+    (5 / 6, 12.0),
+    (1.0, 11.0),
 )
+LATER_SESSION: tuple[tuple[float, float], ...] = (
+    (0.0, 18.0),
+    (1 / 7, 22.0),
+    (2 / 7, 20.0),
+    (4 / 7, 14.0),
+    (6 / 7, 6.0),
+    (1.0, 0.0),
+)
+PEAK_PER_HOUR = max(r for _, r in FIRST_SESSION + LATER_SESSION)
+
 # Relative demand per service code (codes of the sample hall); other codes weigh 3.
 SERVICE_WEIGHTS = {
     "medical_insurance": 16,
@@ -68,14 +74,21 @@ class Arrival:
     double_tap: bool
 
 
-def rate_per_hour(at_local: dt.time) -> float:
+def _along(shape: tuple[tuple[float, float], ...], fraction: float) -> float:
+    for (f0, r0), (f1, r1) in itertools.pairwise(shape):
+        if f0 <= fraction <= f1:
+            return r0 + (r1 - r0) * (fraction - f0) / (f1 - f0)
+    return 0.0
+
+
+def rate_per_hour(config: HallConfig, at_local: dt.time) -> float:
+    """Residents per hour at a local time of day: the session's shape, stretched to its length."""
     minutes = at_local.hour * 60 + at_local.minute + at_local.second / 60
-    knots = [(t.hour * 60 + t.minute, r) for t, r in RATE_KNOTS]
-    if minutes <= knots[0][0] or minutes >= knots[-1][0]:
-        return 0.0
-    for (m0, r0), (m1, r1) in itertools.pairwise(knots):
-        if m0 <= minutes < m1:
-            return r0 + (r1 - r0) * (minutes - m0) / (m1 - m0)
+    for i, session in enumerate(config.sessions):
+        start = session.start.hour * 60 + session.start.minute
+        end = session.end.hour * 60 + session.end.minute
+        if start <= minutes < end:
+            return _along(FIRST_SESSION if i == 0 else LATER_SESSION, (minutes - start) / (end - start))
     return 0.0
 
 
@@ -89,7 +102,7 @@ def arrivals(
     """Residents arriving in [start, end) while tickets are being issued, in time order."""
     rng = random.Random(seed)
     cal = WorkCalendar(config.calendar.extra_holidays, config.calendar.extra_workdays)
-    peak = max(r for _, r in RATE_KNOTS) * volume
+    peak = PEAK_PER_HOUR * volume
     codes = [s.code for s in config.services]
     weights = [SERVICE_WEIGHTS.get(c, 3) for c in codes]
     categories = [c.code for c in config.priority.categories]
@@ -100,7 +113,7 @@ def arrivals(
         t += dt.timedelta(seconds=rng.expovariate(peak / 3600))
         if t >= end:
             return out
-        if rng.random() * peak >= rate_per_hour(local(t, config.timezone).time()) * volume:
+        if rng.random() * peak >= rate_per_hour(config, local(t, config.timezone).time()) * volume:
             continue
         if not issuing_state(t, config, cal).open:
             continue  # after the cut-off residents are told to come back; they take no ticket

@@ -171,9 +171,9 @@ def run_day(opts: SimOptions) -> DayResult:
         residents = Residents(hall, people)
         residents.schedule()
         # The tap in flight at the power cut: sent, and the power goes while the kiosk handles it.
-        power_cut = Arrival(
-            plan.kiosk_kill, people[0].service_code, None, f"sim-{opts.seed}-power-cut", False
-        )
+        # (Any service will do; a hall whose residents happen not to come before it still has one.)
+        first_service = people[0].service_code if people else config.services[0].code
+        power_cut = Arrival(plan.kiosk_kill, first_service, None, f"sim-{opts.seed}-power-cut", False)
 
         def tap_in_flight() -> None:
             kiosk.send(residents.request(power_cut))
@@ -204,7 +204,8 @@ def run_day(opts: SimOptions) -> DayResult:
             clerk = WindowStaff(hall, w, random.Random(rng.random()), last_call + CALL_GRACE)
             staff.append(clerk)
             clerk.begin()
-        staff[-1].pause_at = plan.pause_window
+        if staff:
+            staff[-1].pause_at = plan.pause_window
         hall.note("取号机开机，街道中心已登记本机")
         hall.at(first_open, hall.note, "开门")
         close_at = last_call + dt.timedelta(minutes=30)
