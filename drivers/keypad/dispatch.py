@@ -160,6 +160,17 @@ class KeypadDispatcher:
             self.on_called(notice.window, notice.number)
         elif notice.kind == "finished":
             self.on_finished(notice.window)
+        elif notice.kind in ("no_show", "held", "transferred"):
+            self.on_number_gone(notice.window)
+
+    def on_number_gone(self, window: int) -> None:
+        """The called resident left the window (no-show, held, transferred): the keypad must not keep
+        showing their number as if they were still being served."""
+        with self._lock:
+            d = self._display.setdefault(window, _Display())
+            d.number = None
+            waiting = d.waiting
+        self._show(window, None, waiting)
 
     def on_called(self, window: int, number: str) -> None:
         """A ticket was called at ``window`` (by a keypad, the touch screen or anything else)."""

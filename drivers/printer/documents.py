@@ -54,6 +54,8 @@ class TicketDoc:
     reprint: bool = False
     timezone: str = "Asia/Shanghai"
     """The hall's timezone (``HallConfig.timezone``): times print as its wall clock."""
+    ticket_id: str = ""
+    """The ticket's identity (the kiosk's ticket id); the QR payload when empty."""
 
     def __post_init__(self) -> None:
         _require_aware(issued_at_local=self.issued_at_local)
@@ -61,7 +63,7 @@ class TicketDoc:
     @property
     def key(self) -> str:
         """Identity of the printout: a second request with the same key is the same ticket."""
-        return f"ticket:{self.qr_payload}:{'reprint' if self.reprint else 'first'}"
+        return f"ticket:{self.ticket_id or self.qr_payload}:{'reprint' if self.reprint else 'first'}"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,22 @@ from kiosk.engine.ratings import LEVEL_LABELS
 from kiosk.engine.summary import DaySummary, Figures
 
 
+def ticket_qr_text(config: HallConfig, t: IssuedTicket) -> str:
+    """What the ticket's QR code carries: plain Chinese a resident's phone shows as it is (hall, number,
+    service, time, windows) — until the centre offers a page for a ticket, a link would lead nowhere.
+    Kept short so the code stays small enough for 58 mm paper."""
+    windows = "、".join(str(w) for w in t.windows) + " 号窗口" if t.windows else "服务窗口"
+    return "\n".join(
+        [
+            config.name,
+            f"号码：{t.number}",
+            f"业务：{t.service_name}",
+            f"取号：{local(t.issued_at, config.timezone):%Y-%m-%d %H:%M}",
+            f"窗口：{windows}",
+        ]
+    )
+
+
 def ticket_doc(config: HallConfig, t: IssuedTicket, *, reprint: bool = False) -> TicketDoc:
     return TicketDoc(
         hall_name=config.name,
@@ -26,7 +42,8 @@ def ticket_doc(config: HallConfig, t: IssuedTicket, *, reprint: bool = False) ->
         promised_days=t.promised_days,
         missed_call_rule=config.queue.missed_call_rule,
         hotline=config.hotline,
-        qr_payload=t.id,
+        qr_payload=ticket_qr_text(config, t),
+        ticket_id=t.id,
         reprint=reprint,
         timezone=config.timezone,
     )

@@ -26,7 +26,7 @@ from kiosk.db.database import Database
 from kiosk.engine.clock import ManualClock
 from kiosk.engine.engine import QueueEngine
 from kiosk.engine.issuing import IssuedTicket
-from kiosk.services.documents import ticket_doc
+from kiosk.services.documents import ticket_doc, ticket_qr_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = "pension_enrol"
@@ -52,7 +52,7 @@ class Hall:
             return self.doc(self.engine.issue(SERVICE, request_id=request_id))
 
         def save(doc: TicketDoc, rec: object) -> None:
-            self.engine.record_print_result(doc.qr_payload, rec.engine_status, rec.error_text)  # type: ignore[attr-defined]
+            self.engine.record_print_result(doc.ticket_id, rec.engine_status, rec.error_text)  # type: ignore[attr-defined]
 
         return issue_ticket(driver, commit, save, timeout_s=20)
 
@@ -67,8 +67,8 @@ class Hall:
     def assert_no_ghost_no_lost(self, sim: SimulatedPrinter) -> None:
         tickets = self.engine.db.read(lambda s: s.scalars(select(m.Ticket)).all())
         assert all(t.print_status != "pending" for t in tickets), "a ticket without a print outcome"
-        known = {t.id for t in tickets}
-        printed = {p for job in sim.jobs for p in job.qr_payloads}
+        known = {f"号码：{t.number}" for t in tickets}
+        printed = {p.splitlines()[1] for job in sim.jobs for p in job.qr_payloads}
         assert printed <= known, "paper carrying a ticket the system does not know"
 
 
@@ -89,7 +89,7 @@ def test_ready_printer_prints_and_records_printed(
     assert out.result.outcome is PrintOutcome.PRINTED
     (job,) = sim.wait_for_jobs(1)
     assert job.qr_payloads == [out.doc.qr_payload] and out.doc.number in job.text()
-    t = hall.ticket(out.doc.qr_payload)
+    t = hall.ticket(out.doc.ticket_id)
     assert (t.print_status, t.print_error) == ("printed", None)
     hall.assert_no_ghost_no_lost(sim)
 
@@ -101,7 +101,7 @@ def test_paper_near_end_prints_and_tells_staff(
     out = hall.issue(driver)
     assert out.record.state.value == "printed" and out.record.needs_staff and not out.record.show_on_screen
     assert sim.wait_for_jobs(1)[0].printed
-    t = hall.ticket(out.doc.qr_payload)
+    t = hall.ticket(out.doc.ticket_id)
     assert t.print_status == "printed" and (t.print_error or "").startswith("paper_near_end")
 
 
@@ -117,10 +117,10 @@ def test_known_bad_printer_issues_on_screen_and_prints_nothing(
     assert "屏幕上的号码" in out.record.resident_message
     assert hall.count() == before + 1  # the resident still has a number the system knows
     assert sim.jobs == []  # nothing was sent to a printer known to be bad
-    t = hall.ticket(out.doc.qr_payload)
+    t = hall.ticket(out.doc.ticket_id)
     assert t.print_status == "on_screen" and (t.print_error or "").startswith(state)
     assert t.status == "waiting"
-    assert out.doc.qr_payload in {row[0] for row in hall.engine.print_failures()}
+    assert out.doc.ticket_id in {row[0] for row in hall.engine.print_failures()}
     hall.assert_no_ghost_no_lost(sim)
 
 
@@ -133,7 +133,7 @@ def test_silent_printer_prints_and_also_shows_on_screen(
     assert out.result is not None and out.result.outcome is PrintOutcome.UNVERIFIED
     assert out.record.show_on_screen and "不要重复取号" in out.record.resident_message
     assert sim.wait_for_jobs(1)[0].qr_payloads == [out.doc.qr_payload]
-    t = hall.ticket(out.doc.qr_payload)
+    t = hall.ticket(out.doc.ticket_id)
     assert t.print_status == "on_screen" and (t.print_error or "").startswith("no_reply")
     hall.assert_no_ghost_no_lost(sim)
 
@@ -149,7 +149,7 @@ def test_fault_after_commit_keeps_the_ticket_valid_and_recorded(
     (job,) = sim.wait_for_jobs(1)
     assert not job.printed
     assert out.record.show_on_screen and "仍然有效" in out.record.resident_message
-    t = hall.ticket(out.doc.qr_payload)
+    t = hall.ticket(out.doc.ticket_id)
     assert (t.print_status, t.status) == ("failed", "waiting")
     assert (t.print_error or "").startswith(state)
     hall.assert_no_ghost_no_lost(sim)
@@ -165,17 +165,21 @@ def test_disconnect_mid_job_then_reprint_marked(
     (cut_short,) = sim.wait_for_jobs(1)
     assert not cut_short.complete and cut_short.cuts == 0
     assert len(cut_short.raw) < out.result.bytes_total  # the paper holds only the first part
-    t = hall.ticket(out.doc.qr_payload)
+    t = hall.ticket(out.doc.ticket_id)
     assert t.print_status == "failed" and (t.print_error or "").startswith("link_lost")
     assert "补打" in (t.print_error or "")
 
     # Staff reprint from the failure list: the driver reconnects and the paper says 补打.
-    issued = hall.engine.describe_ticket(out.doc.qr_payload)
+    issued = hall.engine.describe_ticket(out.doc.ticket_id)
     again = driver.print_doc(hall.doc(issued, reprint=True)).result(timeout=20)
     assert again.outcome is PrintOutcome.PRINTED
     hall.engine.record_print_result(issued.id, "printed", None, reprint=True)
     reprinted = sim.wait_for_jobs(2)[1]
-    assert reprinted.complete and "【补打】" in reprinted.text() and reprinted.qr_payloads == [issued.id]
+    assert (
+        reprinted.complete
+        and "【补打】" in reprinted.text()
+        and reprinted.qr_payloads == [ticket_qr_text(hall.cfg, issued)]
+    )
     t = hall.ticket(issued.id)
     assert (t.print_status, t.reprints) == ("printed", 1)
     hall.assert_no_ghost_no_lost(sim)
@@ -190,7 +194,7 @@ def test_cannot_connect_issues_and_prints_attempt_recorded(hall: Hall, sim: Simu
         out = hall.issue(d)
     assert out.decision.mode is IssueMode.PRINT_AND_SHOW
     assert out.result is not None and out.result.outcome is PrintOutcome.FAILED
-    t = hall.ticket(out.doc.qr_payload)
+    t = hall.ticket(out.doc.ticket_id)
     assert t.print_status == "failed" and (t.print_error or "").startswith("cannot_connect")
 
 

@@ -54,7 +54,14 @@ def test_a_ticket_is_committed_then_printed_in_chinese(runtime: KioskRuntime) ->
     text = job.text()
     assert out.ticket.number in text
     assert "请到 1、2 号窗口等候叫号" in text
-    assert job.qr_payloads == [out.ticket.id]
+    # The QR is text a phone shows meaningfully, not a bare id (the screen says 扫码或拍照记下号码).
+    assert job.qr_payloads == [
+        "柏杨街道双阳社区便民服务中心\n"
+        f"号码：{out.ticket.number}\n"
+        "业务：城乡居民养老保险参保登记\n"
+        "取号：2026-11-26 09:30\n"
+        "窗口：1、2 号窗口"
+    ]
     types = runtime.db.read(lambda s: list(s.scalars(select(m.OutboxEvent.type).order_by(m.OutboxEvent.seq))))
     assert types == ["ticket.issued", "ticket.print_result"]
 
@@ -138,6 +145,20 @@ def test_the_guide_and_the_day_slip_print_what_the_records_say(runtime: KioskRun
         "100.0%",
     ), slip
     assert out.ticket.number in slip and "非常不满意" in slip
+
+
+def test_after_a_no_show_the_keypad_no_longer_shows_the_number(runtime: KioskRuntime) -> None:
+    out = runtime.issue_ticket("pension_enrol").result(30)
+    assert out.ticket is not None
+    keypads = runtime.keypad_sim
+    assert keypads is not None
+    runtime.window_op("call_next", 1).result(30)  # the software caller: the keypad shows it as well
+    digits = out.ticket.number[1:]
+    wait_until(lambda: keypads.displays(1)[-1:] and keypads.displays(1)[-1].endswith(digits))
+    runtime.window_op("no_show", 1).result(30)
+    # The number half goes blank; the waiting count (left) stays.
+    wait_until(lambda: keypads.displays(1)[-1].endswith("   "))
+    assert not keypads.displays(1)[-1].endswith(digits)
 
 
 def test_a_keypad_press_calls_through_the_engine_and_shows_the_number(runtime: KioskRuntime) -> None:

@@ -16,6 +16,7 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 from kivy.uix.screenmanager import Screen
 
 from kiosk.services import ui_support as fmt
+from kiosk.services.documents import ticket_qr_text
 from kiosk.ui.bridge import AFTER_TEXTS_S, after_texts, background, when_done
 from kiosk.ui.widgets import ShowIf  # noqa: F401  (used in the .kv rules)
 
@@ -171,7 +172,7 @@ class TicketScreen(Screen):
             self.state = "fault"
             self.print_status = "打印机暂时不能出票"
             self.message = outcome.message or FAULT_ADVICE
-            background(qr_rgb, t.id, then=self._show_qr)
+            background(qr_rgb, ticket_qr_text(App.get_running_app().config_hall, t), then=self._show_qr)
         self._start_countdown()
         after_texts(self._reveal)
 
