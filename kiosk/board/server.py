@@ -31,6 +31,9 @@ from kiosk.engine.engine import QueueEngine
 log = logging.getLogger(__name__)
 OVERVIEW_EVERY_S = 30.0
 """Wait ranges drift as time passes even without a notice: re-read them this often."""
+OVERVIEW_AT_MOST_S = 2.0
+"""Waiting counts are re-read at most this often, however many tickets are issued and called: the
+query is the board's only real work, and it runs in the kiosk's process beside the Kivy thread."""
 _STOP = object()
 
 
@@ -48,6 +51,7 @@ class BoardServer:
         self._server: uvicorn.Server | None = None
         self._http: threading.Thread | None = None
         self._feed: threading.Thread | None = None
+        self._last_overview = -1e9
 
     # ---- life cycle --------------------------------------------------------------------------------
     def start(self, timeout: float = 15.0) -> BoardServer:
@@ -121,8 +125,11 @@ class BoardServer:
     def _feed_loop(self) -> None:
         next_overview = time.monotonic() + OVERVIEW_EVERY_S
         while True:
+            wait = (
+                1.0 if next_overview > time.monotonic() + 1.0 else max(0.0, next_overview - time.monotonic())
+            )
             try:
-                first = self._inbox.get(timeout=1.0)
+                first = self._inbox.get(timeout=wait)
             except queue.Empty:
                 first = None
             batch = [first] if first is not None else []
@@ -134,10 +141,13 @@ class BoardServer:
             if _STOP in batch:
                 return
             try:
-                refresh = self._apply(batch) or time.monotonic() >= next_overview
-                if refresh:
-                    next_overview = time.monotonic() + OVERVIEW_EVERY_S
+                if self._apply(batch):
+                    # Soon, but not sooner than OVERVIEW_AT_MOST_S after the last read.
+                    next_overview = min(next_overview, self._last_overview + OVERVIEW_AT_MOST_S)
+                if time.monotonic() >= next_overview:
                     self._refresh_queue()
+                    self._last_overview = time.monotonic()
+                    next_overview = self._last_overview + OVERVIEW_EVERY_S
                 self._tick_clock()
             except Exception:
                 log.exception("call board feed failed")
