@@ -64,17 +64,20 @@ def test_a_caller_key_on_the_pty_bus_shows_the_number_at_that_window(
     assert "3 号窗口" in latest(board)[0]
     expect(board.locator("#svc-minimum_living .svc-wait")).to_have_text("0 人", timeout=WAIT_MS)
     expect(screen.locator("#win-3-current")).to_have_text("D001", timeout=WAIT_MS)
+    expect(screen.locator("#win-3-label")).to_have_text("正在办理")
     # Window 1 was not called: its screen and its card on the board say nobody is being served.
     expect(board.locator("#win-1-current")).to_have_text("—")
 
     kiosk.press(3, "REQUEST_RATING")  # the service ends: the window screen follows its window
     expect(screen.locator("#win-3-current")).to_have_text("—", timeout=WAIT_MS)
+    expect(screen.locator("#win-3-label")).to_have_text("等待叫号")
     kiosk.press(3, "PAUSE")
-    expect(screen.locator("#win-3-state")).to_have_text("暂停服务", timeout=WAIT_MS)
+    expect(screen.locator("#win-3-current")).to_have_text("暂停服务", timeout=WAIT_MS)
+    expect(screen.locator("#win-3-state")).to_have_text("请到其他窗口办理")
     expect(board.locator("#win-3-current")).to_have_text("暂停服务", timeout=WAIT_MS)
     kiosk.press(3, "PAUSE")
-    expect(screen.locator("#win-3-state")).to_have_text("", timeout=WAIT_MS)
-    expect(screen.locator("#win-3-current")).to_have_text("—")
+    expect(screen.locator("#win-3-current")).to_have_text("—", timeout=WAIT_MS)
+    expect(screen.locator("#win-3-state")).to_have_text("")
 
 
 def test_recall_no_show_and_pause_as_the_board_shows_them(browser: Browser, kiosk: BoardKiosk) -> None:

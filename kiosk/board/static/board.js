@@ -46,6 +46,11 @@
     if (!card) return;
     setText("win-" + w.number + "-current", w.paused && !w.current ? "暂停服务" : (w.current || "—"));
     var label = w.paused ? "暂停服务" : (w.recall && w.current ? "再次呼叫" : "");
+    if (onlyWindow !== null) {
+      // Above the window itself the big line already says 暂停服务: tell the resident what to do.
+      if (w.paused) label = "请到其他窗口办理";
+      setText("win-" + w.number + "-label", w.paused ? "" : (w.current ? "正在办理" : "等待叫号"));
+    }
     setText("win-" + w.number + "-state", label);
     card.classList.toggle("paused", !!w.paused);
     card.classList.toggle("recall", !!(w.recall && w.current));
@@ -76,7 +81,7 @@
       var row = $("svc-" + s.code);
       if (!row) return;
       row.children[1].textContent = s.waiting + " 人";
-      row.children[2].textContent = s.waiting ? ("约 " + s.wait_min + "–" + s.wait_max + " 分钟") : "无需等候";
+      row.children[2].textContent = s.waiting ? (s.wait_min + "–" + s.wait_max + " 分钟") : "无需等候";
     });
   }
 
