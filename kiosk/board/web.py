@@ -41,7 +41,7 @@ def voice_files(folder: Path = VOICE_ASSETS) -> dict[str, Path]:
     """The segments a page may fetch: only the committed WAVs, looked up by name, never a path."""
     if not folder.is_dir():
         return {}
-    return {p.stem: p for p in folder.glob("*.wav") if re.fullmatch(r"[a-z0-9_]+", p.stem)}
+    return {p.stem: p for p in folder.glob("*.wav") if re.fullmatch(r"[A-Za-z0-9_]+", p.stem)}
 
 
 def create_app(
@@ -150,6 +150,10 @@ def create_app(
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)  # a TV has no tab to show it in
 
     @app.get("/voice/{name}.wav")
     def voice(name: str, request: Request) -> Response:

@@ -118,6 +118,12 @@ def test_two_calls_a_second_apart_both_appear_in_order(browser: Browser, kiosk: 
     expect(board.locator("#callout")).to_be_hidden(timeout=WAIT_MS)
     shown = board.evaluate("window.boardPaints.map(p => p.number)")
     assert shown == ["A001", "D001"]
+    # The board spoke both (voice: board), in order, the second only after the first had ended.
+    spoken = board.evaluate("window.boardSpoken")
+    assert [s["number"] for s in spoken] == ["A001", "D001"]
+    assert all(s["running"] for s in spoken), spoken  # the audio really ran (autoplay flag)
+    assert spoken[0]["end"] - spoken[0]["start"] > 1500  # the recorded segments, not silence
+    assert spoken[1]["start"] >= spoken[0]["end"]
 
 
 def test_a_killed_kiosk_shows_the_outage_and_the_board_recovers_after_the_restart(

@@ -117,8 +117,9 @@ def test_pages_escape_configured_text_and_refuse_bad_requests(
         assert get(base + "/events?client=abcdef&page=window-99")[0] == 422
         assert get(base + "/voice/..%2Fhall.wav")[0] == 404
         assert get(base + "/voice/nosuch.wav")[0] == 404
-        status, _, headers = get(base + "/voice/chime.wav")
-        assert status == 200 and headers["content-type"] == "audio/wav"
+        for name in ("chime", "lA", "d0", "chuangkou"):  # every segment a call is made of
+            status, _, headers = get(base + f"/voice/{name}.wav")
+            assert status == 200 and headers["content-type"] == "audio/wav", name
         assert get(base + "/static/../server.py")[0] == 404
     finally:
         rt.stop()

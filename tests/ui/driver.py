@@ -410,6 +410,37 @@ def call_overlay(p: Any, rt: Any, data: Path) -> None:
 
 
 @scenario
+def call_banner_with_board(p: Any, rt: Any, data: Path) -> None:
+    """With a call board on the wall the entrance kiosk shows a call only as its banner (the screen
+    beneath stays usable) and stays silent (the board speaks); the staff screen lists the board."""
+    import urllib.request
+
+    rt.issue_ticket("pension_enrol", None).result(20)
+    overlay = p.ui(lambda: p.app.overlay)
+    assert p.ui(lambda: p.app.voice.silent)
+    rt.window_op("call_next", 1).result(10)
+    p.wait(lambda: overlay.showing and overlay.number == "A001" and overlay.parent, 10, "the call")
+    assert p.ui(lambda: overlay.compact), "a full-screen call although a board is configured"
+    assert p.ui(lambda: p.app.sm.parent) is not None  # the home screen stays in place beneath
+    assert "请 [color=#FFD54A][b]A001[/b][/color] 号" in screen_text(p)
+    # A board connects (a real HTTP stream to the kiosk's board): the staff screen lists it.
+    stream = urllib.request.urlopen(rt.board.url("/events?client=uiboard1"), timeout=10)
+    try:
+        assert stream.readline().startswith(b"retry:")
+        p.wait(lambda: not overlay.showing, 20, "the banner gone")
+        staff_login(p)
+        p.wait(lambda: "1 块屏已连接" in p.app.screen("staff").health_text, 10, "the board listed")
+        assert "综合屏（127.0.0.1）：在线" in p.app.screen("staff").health_text
+    finally:
+        stream.close()
+
+
+call_banner_with_board.config_changes = {  # type: ignore[attr-defined]
+    "board": {"host": "127.0.0.1", "port": 0, "voice": "board", "kiosk_calls": "banner"},
+}
+
+
+@scenario
 def closed_then_open(p: Any, rt: Any, data: Path) -> None:
     """Out of hours the kiosk says so, with the hours and the next opening; at opening it is home."""
     p.wait(lambda: p.app.sm.current == "closed", 10, "the closed screen")

@@ -181,8 +181,12 @@
     if (!ctx || !c.segments) return Promise.resolve(0);
     var resumed = ctx.state === "suspended" ? ctx.resume().catch(function () {}) : Promise.resolve();
     return resumed.then(function () {
-      return Promise.all(c.segments.map(function (n) { return segment(ctx, n); }));
-    }).then(function (bufs) {
+      // A segment that will not load is left out; the rest of the call is still spoken.
+      return Promise.all(c.segments.map(function (n) {
+        return segment(ctx, n).catch(function () { return null; });
+      }));
+    }).then(function (loaded) {
+      var bufs = loaded.filter(function (b) { return b !== null; });
       var t = ctx.currentTime + 0.05;
       var start = t;
       bufs.forEach(function (b) {
