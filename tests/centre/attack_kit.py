@@ -168,3 +168,14 @@ def first_with(events: list[dict[str, Any]], key: str) -> dict[str, Any]:
 def sample(street: Street, tickets: int = 3, seed: int = 9) -> list[dict[str, Any]]:
     """A few more events of the attacker's own hall and day, numbered after what is stored."""
     return street.fresh(hall_day("H01", "K01", DAY, tickets=tickets, windows=3, seed=seed, close=False))
+
+
+def name_a_service(events: list[dict[str, Any]], name: str) -> None:
+    """Give the events' tickets a service of their own (so its name is theirs alone) called ``name``."""
+    for ev in events:
+        for snap in ev["payload"].values():
+            for s in snap if isinstance(snap, list) else [snap]:
+                if isinstance(s, dict) and "service_code" in s:
+                    s["service_code"] = "zz_hostile"
+        if ev["payload"].get("ticket"):
+            ev["payload"]["ticket"]["service_name"] = name
