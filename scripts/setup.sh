@@ -24,10 +24,10 @@ find_python() {
 }
 
 # What the kiosk needs from Debian: Python (3.11–3.13) with venv, a CJK font (otherwise Chinese shows as
-# empty boxes), Mesa/libGL for Kivy, Xvfb (+ libXtst for the UI tests' real pointer events), espeak-ng to regenerate the
+# empty boxes) and fonts-hanazono for the 生僻字 outside it (𠮷, CJK Extension B), Mesa/libGL for Kivy, Xvfb (+ libXtst for the UI tests' real pointer events), espeak-ng to regenerate the
 # voice prompts; fuse3 for the power-cut test's filesystem.
 PKGS=(python3 python3-venv python3-dev xvfb xauth fonts-wqy-microhei libgl1 libgl1-mesa-dri libegl1
-      libmtdev1 libgles2 libxtst6 fontconfig espeak-ng sox fuse3)
+      libmtdev1 libgles2 libxtst6 fontconfig espeak-ng sox fuse3 fonts-hanazono)
 # Debian's chromium: the call board's browser tests, its screenshots and bench (Playwright drives it by
 # executable_path; no browser is ever downloaded), and the centre summary screenshot.
 PKGS+=(chromium)

@@ -22,7 +22,7 @@ from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition
 
 from kiosk.services import ui_support as fmt
-from kiosk.ui import hardening, render_cost, theme
+from kiosk.ui import fonts, hardening, render_cost, theme
 from kiosk.ui.bridge import background, on_ui
 from kiosk.ui.screens.call_overlay import CallOverlay
 from kiosk.ui.screens.closed import ClosedScreen
@@ -115,7 +115,7 @@ class KioskApp(App):
         self.started_at = time.perf_counter()
         self.first_frame_at: float | None = None
         if self.config_hall is not None:
-            self.hall_name = self.config_hall.name
+            self.hall_name = fonts.with_fallback(self.config_hall.name)  # 生僻字 in a fallback font
             self.hotline = self.config_hall.hotline
 
     # ---- building ---------------------------------------------------------------------------

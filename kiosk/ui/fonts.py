@@ -7,6 +7,7 @@ happily answers DejaVu for ``sans:lang=zh`` when its cache is stale.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -15,6 +16,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+PRIMARY: str | None = None
+"""The font registered as Kivy's default (set by `register_default_font`)."""
+_NOT_A_CHARACTER = "\U0010fffd"  # private use, in no font: what a font draws for a missing glyph
 
 # Single-face files first: SDL2_ttf opens face 0 of a .ttc, and face 0 of Noto Sans CJK is the JP cut.
 KNOWN_PATHS = (
@@ -97,6 +102,60 @@ def find_chinese_font(configured: str | None = None) -> str | None:
     return fallback
 
 
+@functools.lru_cache(maxsize=8)
+def _probe_font(path: str) -> tuple[object, bytes]:
+    from PIL import ImageFont
+
+    font = ImageFont.truetype(path, 32)
+    return font, bytes(font.getmask(_NOT_A_CHARACTER))
+
+
+@functools.lru_cache(maxsize=4096)
+def covers(path: str, ch: str) -> bool:
+    """True if the font at ``path`` has a glyph for ``ch`` (not its .notdef box)."""
+    try:
+        font, notdef = _probe_font(path)
+        mask = font.getmask(ch)  # type: ignore[attr-defined]
+        return mask.getbbox() is not None and bytes(mask) != notdef
+    except Exception:
+        return False
+
+
+@functools.lru_cache(maxsize=1024)
+def fallback_font_for(ch: str) -> str | None:
+    """A font file that draws ``ch`` (fontconfig's best match for the code point, checked), or None."""
+    for line in _fc(["fc-list", f":charset={ord(ch):x}", "file"]).splitlines():
+        path = line.strip().rstrip(":")
+        if path and Path(path).is_file() and covers(path, ch):
+            return path
+    return None
+
+
+def with_fallback(text: str, primary: str | None = None) -> str:
+    """``text`` for a markup label, with each run of characters the primary font lacks (生僻字 such as
+    𠮷 outside the main CJK block) wrapped in ``[font=…]`` for a font that has them. SDL2's text
+    renderer has no font fallback of its own, so without this they are drawn as boxes."""
+    primary = primary or PRIMARY
+    if primary is None:
+        return text
+    out: list[str] = []
+    current: str | None = None  # the fallback font of the open run
+    for ch in text:
+        font = None
+        if ord(ch) > 0x2FFF and not covers(primary, ch):
+            font = fallback_font_for(ch)
+        if font != current:
+            if current is not None:
+                out.append("[/font]")
+            if font is not None:
+                out.append(f"[font={font}]")
+            current = font
+        out.append(ch)
+    if current is not None:
+        out.append("[/font]")
+    return "".join(out)
+
+
 def register_default_font(configured: str | None = None) -> str | None:
     """Make the Chinese font Kivy's default (Roboto has no 汉字). Returns the path used."""
     from kivy.core.text import DEFAULT_FONT, LabelBase
@@ -106,5 +165,7 @@ def register_default_font(configured: str | None = None) -> str | None:
         log.error("no Chinese font found: install fonts-wqy-microhei or fonts-noto-cjk")
         return None
     LabelBase.register(DEFAULT_FONT, path)
+    global PRIMARY
+    PRIMARY = path
     log.info("Chinese font: %s", path)
     return path

@@ -536,6 +536,8 @@ def home_offers_only_what_issues(p: Any, rt: Any, data: Path) -> None:
     """A service whose cap is reached is not offered and says why; 绿色通道 names the hall's own
     categories; after 日结 the kiosk shows the closed screen, not services that would be refused."""
     home = p.ui(lambda: p.app.screen("home"))
+    title = p.ui(lambda: p.app.hall_name)
+    assert title.startswith("[font=") and title.endswith("]𠮷[/font]祥社区便民服务中心"), title  # no box
     green = p.ui(lambda: p.find("green_channel"))
     assert "80岁以上老人 · 现役军人" in p.ui(lambda: green.text), p.ui(lambda: green.text)
     assert "孕妇" not in p.ui(lambda: green.text)
@@ -562,6 +564,7 @@ def home_offers_only_what_issues(p: Any, rt: Any, data: Path) -> None:
 
 
 home_offers_only_what_issues.config_changes = {  # type: ignore[attr-defined]
+    "name": "𠮷祥社区便民服务中心",  # 𠮷 is outside the main CJK font
     "services__0__daily_cap": 1,
     "priority__categories": [
         {"code": "elderly", "label": "80岁以上老人"},

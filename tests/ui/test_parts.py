@@ -61,3 +61,16 @@ def test_plain_words(sample_config) -> None:  # type: ignore[no-untyped-def]
     assert fmt.next_opening_text(nine, today) == "下次开始取号：明天 09:00"
     lines = fmt.material_lines(sample_config.service("social_card"))
     assert lines[1] == "2. 近期免冠彩色照片　原件 2 张（一寸白底）"
+
+
+def test_a_character_outside_the_main_font_gets_a_fallback_font() -> None:
+    """𠮷 (U+20BB7, CJK Extension B) is not in WenQuanYi Micro Hei: on screen it was a box. The label
+    markup now names a font that draws it (setup.sh installs fonts-hanazono), the rest stays as it was."""
+    primary = fonts.find_chinese_font()
+    assert primary is not None
+    assert fonts.covers(primary, "家") and not fonts.covers(primary, "𠮷")
+    text = fonts.with_fallback("𠮷野家 A001", primary)
+    assert text.startswith("[font=") and text.endswith("]𠮷[/font]野家 A001"), text
+    fallback = text[len("[font=") : text.index("]")]
+    assert fonts.covers(fallback, "𠮷")
+    assert fonts.with_fallback("柏杨街道双阳社区便民服务中心", primary) == "柏杨街道双阳社区便民服务中心"

@@ -12,7 +12,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.services import ui_support as fmt
-from kiosk.ui import theme
+from kiosk.ui import fonts, theme
 from kiosk.ui.bridge import when_done
 from kiosk.ui.widgets import Caption, KioskButton
 
@@ -59,7 +59,7 @@ class GuideScreen(Screen):
         svc = config.service(code)
         g = svc.guide
         self.service_code = code
-        self.service_name = svc.name
+        self.service_name = fonts.with_fallback(svc.name)
         self.materials = "\n".join(fmt.material_lines(svc)) or "无需材料"
         self.process = "  →  ".join(g.process) or "窗口受理"
         self.promise = fmt.promise_text(g.promised_days) + (

@@ -15,7 +15,7 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import Screen
 
 from kiosk.services import ui_support as fmt
-from kiosk.ui import theme
+from kiosk.ui import fonts, theme
 from kiosk.ui.widgets import KioskButton
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
@@ -99,7 +99,7 @@ class HomeScreen(Screen):
         for category, services in categories.items():
             box.add_widget(CategoryTag(text=category))
             for svc in services:
-                b = ServiceButton(key=svc.code, service_name=svc.name, category=category)
+                b = ServiceButton(key=svc.code, service_name=fonts.with_fallback(svc.name), category=category)
                 b.bind(on_release=self._on_service)
                 self._buttons[svc.code] = b
                 box.add_widget(b)

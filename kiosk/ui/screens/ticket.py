@@ -17,6 +17,7 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.services import ui_support as fmt
 from kiosk.services.documents import ticket_qr_text
+from kiosk.ui import fonts
 from kiosk.ui.bridge import AFTER_TEXTS_S, after_texts, background, when_done
 from kiosk.ui.widgets import ShowIf  # noqa: F401  (used in the .kv rules)
 
@@ -98,7 +99,9 @@ class TicketScreen(Screen):
         self.state = "issuing"
         self.number = ""
         self.ticket_id = ""
-        self.service_name = App.get_running_app().config_hall.service(self._service_code).name
+        self.service_name = fonts.with_fallback(
+            App.get_running_app().config_hall.service(self._service_code).name
+        )
         self.priority_label = ""
         self.windows = ""
         self.ahead = ""
