@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from kiosk.cli.report import format_summary
+from kiosk.cli.report import format_followups, format_summary
 from kiosk.config.loader import load_config
 from kiosk.engine.clock import ManualClock, local, utc_from_local
 from kiosk.engine.ratings import LEVEL_LABELS
@@ -99,8 +99,8 @@ def run_walkthrough(config_path: str, data_dir: Path) -> int:
             fus = e.db.read(
                 lambda s: s.execute(text("select kind, due_date from followups order by kind")).all()
             )
-            for kind, due in fus:
-                print(f"  跟进任务 {kind}：{due} 前完成（按法定工作日计算）")
+            if fus:
+                print(format_followups((kind, due) for kind, due in fus))
         finally:
             rt.stop()
     return 0

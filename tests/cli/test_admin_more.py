@@ -72,7 +72,7 @@ def test_the_text_day_report_says_what_the_records_say(
     report = capsys.readouterr().out
     lines = report.splitlines()
     assert lines[0].endswith(f"日结 {day}  （时间单位：分钟）"), report
-    hall = next(line for line in lines if line.startswith("全中心")).split()
+    hall = cells(next(line for line in lines if "全中心" in line))
     assert hall[1:5] == ["2", "1", "0", "0"], report  # issued, finished, no-show, removed
     assert hall[-3:] == ["1", "100.0%", "0.0%"], report  # rated, evaluation rate, satisfaction
     # overdue counts against the real date the operator runs it on
@@ -81,7 +81,32 @@ def test_the_text_day_report_says_what_the_records_say(
     overdue = con.execute("SELECT count(*) FROM followups WHERE due_date < ?", (today,)).fetchone()[0]
     con.close()
     assert f"差评 1 条；待回访/整改 2 条，逾期 {overdue} 条" in report, report
-    assert re.search(r"^  A001  1号窗口  非常不满意  ", report, re.M), report
+    complaint = cells(next(line for line in lines if "A001" in line))
+    assert complaint[:3] == ["A001", "1号窗口", "非常不满意"], report
+    # the hall's wall clock, not a UTC ISO instant
+    assert re.fullmatch(r"\d\d:\d\d", complaint[3]) and "+00:00" not in report, report
+    assert_columns_line_up(report)
+
+
+def cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("│").split("│")]
+
+
+def assert_columns_line_up(report: str) -> None:
+    """Every row of each table has its column rules at the same display columns (a 汉字 is two wide):
+    hand-padding by characters, as before, shifts every row holding Chinese."""
+    from rich.cells import cell_len
+
+    tables: list[list[str]] = []
+    for line in report.splitlines():
+        if line[:1] in "┌│├└":
+            if line[0] == "┌":
+                tables.append([])
+            tables[-1].append(line)
+    assert tables, report
+    for rows in tables:
+        rules = {tuple(cell_len(row[:i]) for i, ch in enumerate(row) if ch in "│┬┼┴┌┐├┤└┘") for row in rows}
+        assert len(rules) == 1, "\n".join(rows)
 
 
 def test_walkthrough_runs_a_morning_and_leaves_the_data_dir_clean(
@@ -98,9 +123,11 @@ def test_walkthrough_runs_a_morning_and_leaves_the_data_dir_clean(
     assert "2 号窗口评价键 3：记为“不满意”" in out, out
     assert "材料不全：缺户口簿，已打印一次性告知单" in out
     assert re.search(r"日结：清除 \d+ 个未办理的号", out), out
-    hall = next(line for line in out.splitlines() if line.startswith("全中心")).split()
+    hall = cells(next(line for line in out.splitlines() if "全中心" in line))
     assert hall[1] == "5" and hall[2] == "3", out  # five issued, three finished
-    due = dict(re.findall(r"跟进任务 (\w+)：(\d{4}-\d\d-\d\d) 前完成", out))
-    assert set(due) == {"callback", "rectification"}, out
-    assert due["callback"] < due["rectification"]
+    due = dict(re.findall(r"│ (回访|整改)\s*│ (\d{4}-\d\d-\d\d) 前", out))
+    assert set(due) == {"回访", "整改"}, out  # follow-up kinds as staff call them, not callback/…
+    assert "callback" not in out and "rectification" not in out
+    assert due["回访"] < due["整改"]
+    assert_columns_line_up(out[out.index("日结 ") :])
     assert list(data.iterdir()) == [], "the walkthrough works in a temporary directory"
