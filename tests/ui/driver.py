@@ -215,6 +215,8 @@ def staff_pin(p: Any, rt: Any, data: Path) -> None:
         p.tap(f"pin_{k}")
     p.tap("pin_ok")
     pin = p.ui(lambda: p.app.screen("pin"))
+    locks: list[float] = []  # every value the countdown takes: its first is the lock's length
+    p.ui(lambda: pin.fbind("lock_left", lambda _w, v: locks.append(v)))
     p.wait(lambda: pin.locked, 5, "lockout")
     assert "密码错误" in screen_text(p)
     assert p.ui(lambda: p.app.sm.current) == "pin"
@@ -226,10 +228,20 @@ def staff_pin(p: Any, rt: Any, data: Path) -> None:
     inputs.settle(mark, ups=1)
     assert p.ui(lambda: pin.entered) == "", "a key pressed during the lockout was taken"
     p.wait(lambda: not pin.locked, 10, "the lock to end")
+    assert p.ui(lambda: (pin.failures, max(locks))) == (1, 2), locks  # the first lock is 2 s
+    locks.clear()
+    # A second wrong PIN in a row locks for longer: 2, 4, 8, 16, then 30 s.
+    for k in "9999":
+        p.tap(f"pin_{k}")
+    p.tap("pin_ok")
+    p.wait(lambda: pin.locked, 5, "the second lockout")
+    p.wait(lambda: not pin.locked, 10, "the second lock to end")
+    assert p.ui(lambda: (pin.failures, max(locks))) == (2, 4), locks
     for k in "2468":
         p.tap(f"pin_{k}")
     p.tap("pin_ok")
     p.wait(lambda: p.app.sm.current == "staff", 10, "the staff screen")
+    assert p.ui(lambda: pin.failures) == 0, "the right PIN clears the count"
     p.wait(lambda: "取号 0" in p.app.screen("staff").figures_text, 10, "today's figures")
     assert "打印机" in p.ui(lambda: p.app.screen("staff").health_text)
     p.tap("voice_silent")
