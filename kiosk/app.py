@@ -64,10 +64,12 @@ def main(argv: list[str] | None = None) -> int:
 
     runtime = None
     if config is not None:
+        from kiosk.services.demo import build_demo_runtime
         from kiosk.services.runtime import build_runtime
 
+        build = build_demo_runtime if args.demo else build_runtime
         try:
-            runtime = build_runtime(config, args.data_dir, demo=args.demo).start()
+            runtime = build(config, args.data_dir).start()
             if runtime.board is not None:
                 # The installer (or the demo's visitor) needs the address to open on the TV.
                 print(

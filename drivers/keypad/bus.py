@@ -7,6 +7,7 @@ called from here, so an ACK is never delayed by a database commit.
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 import time
@@ -34,12 +35,17 @@ class BusCounters:
     unknown_address: int = 0
 
 
+class KeypadStatus(enum.StrEnum):
+    OK = "ok"
+    SILENT = "silent"  # not heard for longer than silent_after_s
+    UNKNOWN = "unknown"  # the bus is down, so nothing can be said
+
+
 @dataclass(frozen=True)
 class KeypadHealth:
     address: int
     window: int
-    status: str
-    """ok | silent | unknown (the bus is down, so nothing can be said)."""
+    status: KeypadStatus
     last_seen: float | None
     """Wall-clock time (time.time()) of the last frame from this address, None if never seen."""
     not_understood: int = 0
@@ -246,7 +252,13 @@ class KeypadBus:
         keypads = []
         for address, window in sorted(self.windows.items()):
             mono, wall = seen.get(address, (self._started_at, None))
-            status = "unknown" if not up else "silent" if now - mono > self.settings.silent_after_s else "ok"
+            status = (
+                KeypadStatus.UNKNOWN
+                if not up
+                else KeypadStatus.SILENT
+                if now - mono > self.settings.silent_after_s
+                else KeypadStatus.OK
+            )
             keypads.append(KeypadHealth(address, window, status, wall, self._not_understood.get(address, 0)))
         counters = dict(asdict(self.counters))
         counters.update(vars(self.parser.counters))  # frames_ok, bytes_dropped, bad_* (no name clashes)

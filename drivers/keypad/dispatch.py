@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from kiosk.engine.notices import Notice, NoticeKind
+from sync.contract.enums import Outcome, WindowStatus
+
 from .bus import BusHealth, KeypadBus
 from .events import KeyEvent, KeyKind, StaffAction
 from .settings import KeypadSettings
@@ -32,10 +35,10 @@ class WindowOps(Protocol):
     def no_show(self, window: int, requeue: bool = False) -> object: ...
     def hold(self, window: int) -> object: ...
     def call_held(self, window: int) -> object: ...
-    def finish(self, window: int, outcome: str = "completed") -> object: ...
+    def finish(self, window: int, outcome: str = Outcome.COMPLETED) -> object: ...
     def pause(self, window: int) -> object: ...
     def resume(self, window: int) -> object: ...
-    def window_status(self, window: int) -> str: ...
+    def window_status(self, window: int) -> WindowStatus: ...
     def press_rating_key(self, window: int, key_index: int) -> object: ...
     def waiting_count(self, window: int) -> int: ...
 
@@ -151,14 +154,14 @@ class KeypadDispatcher:
         return None
 
     # -- engine notifications (any thread; never blocks) ----------------------------------------------
-    def on_notice(self, notice: Any) -> None:
+    def on_notice(self, notice: Notice) -> None:
         """The engine's notice after a committed change (``kind``, ``window``, ``number``), whoever made
         it: a keypad, the touch screen's software caller or anything else."""
         if notice.window is None:
             return
-        if notice.kind == "called" and notice.number is not None:
+        if notice.kind == NoticeKind.CALLED and notice.number is not None:
             self.on_called(notice.window, notice.number)
-        elif notice.kind == "finished":
+        elif notice.kind == NoticeKind.FINISHED:
             self.on_finished(notice.window)
         elif notice.kind in ("no_show", "held", "transferred"):
             self.on_number_gone(notice.window)
@@ -294,7 +297,9 @@ class KeypadDispatcher:
                 return (
                     "pause/resume",
                     lambda: (
-                        ops.resume(window) if ops.window_status(window) == "paused" else ops.pause(window)
+                        ops.resume(window)
+                        if ops.window_status(window) == WindowStatus.PAUSED
+                        else ops.pause(window)
                     ),
                 )
             case _:

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from sync.contract.enums import Outcome, WindowStatus
+
 
 class DomainError(Exception):
     """An impossible transition (same name as the engine's, so the dispatcher treats it alike)."""
@@ -34,7 +36,7 @@ class InMemoryWindows:
         self.current: dict[int, str | None] = {w: None for w in self.windows}
         self.rating_slot: dict[int, str | None] = {w: None for w in self.windows}
         self.held: dict[int, list[str]] = {w: [] for w in self.windows}
-        self.status: dict[int, str] = {w: "open" for w in self.windows}
+        self.status: dict[int, WindowStatus] = {w: WindowStatus.OPEN for w in self.windows}
         self.ratings: list[tuple[int, str, int]] = []
         self.ignored_ratings = 0
         self.finished: list[tuple[int, str, str]] = []
@@ -83,12 +85,12 @@ class InMemoryWindows:
         with self._lock:
             self.calls.append(("call_next", window))
             self._check(window)
-            if self.status[window] == "paused":
+            if self.status[window] == WindowStatus.PAUSED:
                 raise DomainError(f"window {window} is paused")
             if not self.waiting:
                 raise DomainError("nobody is waiting")
             if self.current[window] is not None:
-                self.finished.append((window, self.current[window] or "", "completed"))
+                self.finished.append((window, self.current[window] or "", Outcome.COMPLETED))
             number = self.waiting.pop(0)
             self.current[window] = number
             self.rating_slot[window] = None  # the previous resident's chance to rate ends here
@@ -139,7 +141,7 @@ class InMemoryWindows:
         self._notify_called(window, number)
         return number
 
-    def finish(self, window: int, outcome: str = "completed") -> str:
+    def finish(self, window: int, outcome: str = Outcome.COMPLETED) -> str:
         with self._lock:
             self.calls.append(("finish", window, outcome))
             self._check(window)
@@ -157,15 +159,15 @@ class InMemoryWindows:
         with self._lock:
             self.calls.append(("pause", window))
             self._check(window)
-            self.status[window] = "paused"
+            self.status[window] = WindowStatus.PAUSED
 
     def resume(self, window: int) -> None:
         with self._lock:
             self.calls.append(("resume", window))
             self._check(window)
-            self.status[window] = "open"
+            self.status[window] = WindowStatus.OPEN
 
-    def window_status(self, window: int) -> str:
+    def window_status(self, window: int) -> WindowStatus:
         with self._lock:
             self._check(window)
             return self.status[window]

@@ -42,7 +42,7 @@ def is_valid_reply(byte: int) -> bool:
     return byte & _FIXED_MASK == _FIXED_BITS
 
 
-class PrinterState(enum.Enum):
+class PrinterState(enum.StrEnum):
     """What the kiosk knows about its printer. The UI binds to this, never to exceptions."""
 
     READY = "ready"

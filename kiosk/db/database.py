@@ -1,8 +1,9 @@
 """The kiosk's SQLite file: WAL, synchronous=FULL, foreign keys, and exactly one writer thread.
 
-Every change goes through `Database.submit(task)`: the UI, the keypads and sync hand small task
+Every change goes through `Database.submit(task, name)`: the UI, the keypads and sync hand small task
 functions to one writer thread, so nobody ever sees "database is locked" and the order of changes
-is the order of the outbox. Reads run on the caller's thread against WAL snapshots.
+is the order of the outbox. Each task carries a name (``calling.call_next``) so a failed write says
+which operation failed. Reads run on the caller's thread against WAL snapshots.
 """
 
 from __future__ import annotations
@@ -87,18 +88,24 @@ class Database:
         self._thread.start()
 
     # ---- writing -----------------------------------------------------------------
-    def submit(self, task: Task[T]) -> Future[T]:
+    def submit(self, task: Task[T], name: str | None = None) -> Future[T]:
+        """Queue `task` for the writer; `name` (default: the function's) is what logs call it."""
         fut: Future[T] = Future()
         if not self._thread.is_alive():
             fut.set_exception(DatabaseUnavailable("the database writer has stopped"))
             return fut
-        self._queue.put((task, fut))
+        self._queue.put((name or getattr(task, "__qualname__", repr(task)), task, fut))
         return fut
 
-    def run(self, task: Task[T], timeout: float | None = 60) -> T:
+    def run(self, task: Task[T], timeout: float | None = 60, name: str | None = None) -> T:
         if threading.current_thread() is self._thread:
             raise RuntimeError("a writer task must not wait on another writer task")
-        return self.submit(task).result(timeout)
+        return self.submit(task, name).result(timeout)
+
+    @property
+    def queue_length(self) -> int:
+        """Tasks waiting for the writer (for the health snapshot: a growing queue means a slow disk)."""
+        return self._queue.qsize()
 
     def add_commit_listener(self, listener: CommitListener) -> None:
         """Called on the writer thread after each commit with the task's notifications."""
@@ -109,7 +116,7 @@ class Database:
             item = self._queue.get()
             if item is _STOP:
                 return
-            task, fut = item
+            name, task, fut = item
             if not fut.set_running_or_notify_cancel():
                 continue
             notes: list[Any] = []
@@ -118,7 +125,7 @@ class Database:
                     session.info["notify"] = notes
                     result = task(session)
             except BaseException as exc:
-                self._record_failure(exc)
+                self._record_failure(name, exc)
                 fut.set_exception(exc)
                 continue
             self.last_error = None
@@ -129,12 +136,12 @@ class Database:
                 except Exception:
                     log.exception("commit listener failed")
 
-    def _record_failure(self, exc: BaseException) -> None:
+    def _record_failure(self, name: str, exc: BaseException) -> None:
         from kiosk.engine.errors import DomainError
 
         if not isinstance(exc, DomainError):
             if self.last_error is None:
-                log.error("database write failed: %s", exc)
+                log.error("database write %s failed: %s", name, exc)
             self.last_error = f"{type(exc).__name__}: {exc}"
 
     # ---- reading -----------------------------------------------------------------

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import models as m
 from kiosk.engine.clock import as_utc
-from kiosk.engine.context import Context, Notice
+from kiosk.engine.context import Context
 from kiosk.engine.errors import (
     DomainError,
     QueueEmpty,
@@ -23,7 +23,9 @@ from kiosk.engine.errors import (
     WindowIdle,
     WindowPaused,
 )
+from kiosk.engine.notices import Notice, NoticeKind
 from kiosk.engine.ratings import close_open_slot
+from sync.contract.enums import Outcome, TicketStatus, WindowStatus
 
 
 @dataclass(frozen=True)
@@ -63,13 +65,14 @@ def desk_view(s: Session, ctx: Context, window: int, limit: int = 30) -> DeskVie
 
     return DeskView(
         window=window,
-        paused=ws is not None and ws.status == "paused",
+        paused=ws is not None and ws.status == WindowStatus.PAUSED,
         current_number=t.number if t else None,
         current_service=t.service_code if t else None,
         waiting=numbers(
-            m.Ticket.service_code.in_(ctx.config.window(window).services), m.Ticket.status == "waiting"
+            m.Ticket.service_code.in_(ctx.config.window(window).services),
+            m.Ticket.status == TicketStatus.WAITING,
         ),
-        held=numbers(m.Ticket.status == "held", m.Ticket.held_by_window == window),
+        held=numbers(m.Ticket.status == TicketStatus.HELD, m.Ticket.held_by_window == window),
     )
 
 
@@ -77,7 +80,9 @@ def window_state(s: Session, ctx: Context, number: int) -> m.WindowState:
     ctx.check_window(number)
     ws = s.get(m.WindowState, number)
     if ws is None:
-        ws = m.WindowState(number=number, status="open", current_handling_id=None, updated_at=ctx.now())
+        ws = m.WindowState(
+            number=number, status=WindowStatus.OPEN, current_handling_id=None, updated_at=ctx.now()
+        )
         s.add(ws)
         s.flush()
     return ws
@@ -101,7 +106,7 @@ def _require_current(s: Session, ctx: Context, window: int) -> tuple[m.WindowSta
 
 def _require_free(s: Session, ctx: Context, window: int) -> m.WindowState:
     ws = window_state(s, ctx, window)
-    if ws.status == "paused":
+    if ws.status == WindowStatus.PAUSED:
         raise WindowPaused(f"{window} 号窗口已暂停服务，请先恢复")
     h = current_handling(s, ws)
     if h is not None:
@@ -117,7 +122,7 @@ def _waiting(s: Session, ctx: Context, service_code: str) -> list[m.Ticket]:
             .where(
                 m.Ticket.business_date == ctx.today(),
                 m.Ticket.service_code == service_code,
-                m.Ticket.status == "waiting",
+                m.Ticket.status == TicketStatus.WAITING,
             )
             .order_by(m.Ticket.queue_order)
         )
@@ -187,7 +192,7 @@ def _start_call(s: Session, ctx: Context, ws: m.WindowState, ticket: m.Ticket) -
         priority_call=ticket.priority is not None,
     )
     s.add(h)
-    ticket.status = "called"
+    ticket.status = TicketStatus.CALLED
     ticket.held_by_window = None
     s.flush()
     ws.current_handling_id = h.id
@@ -196,7 +201,7 @@ def _start_call(s: Session, ctx: Context, ws: m.WindowState, ticket: m.Ticket) -
     if closed is not None:
         payload["rating"] = ctx.snap_rating(closed)
     ctx.emit(s, "handling.called", now, **payload)
-    ctx.notify(s, Notice("called", ws.number, ticket.number, ticket.id, ticket.service_code))
+    ctx.notify(s, Notice(NoticeKind.CALLED, ws.number, ticket.number, ticket.id, ticket.service_code))
     return CallResult(ws.number, ticket.number, ticket.id, h.id, ticket.service_code, ticket.priority)
 
 
@@ -217,9 +222,9 @@ def call_specific(s: Session, ctx: Context, window: int, number: str) -> CallRes
         raise TicketNotCallable(f"今天没有 {number} 号")
     if ticket.service_code not in ctx.config.window(window).services:
         raise TicketNotCallable(f"{number} 号的业务不在 {window} 号窗口办理，请先转办")
-    if ticket.status == "held" and ticket.held_by_window not in (None, window):
+    if ticket.status == TicketStatus.HELD and ticket.held_by_window not in (None, window):
         raise TicketNotCallable(f"{number} 号挂起在 {ticket.held_by_window} 号窗口")
-    if ticket.status not in ("waiting", "held"):
+    if ticket.status not in (TicketStatus.WAITING, TicketStatus.HELD):
         raise TicketNotCallable(f"{number} 号当前状态不能叫号（{ticket.status}）")
     return _start_call(s, ctx, ws, ticket)
 
@@ -230,7 +235,7 @@ def call_held(s: Session, ctx: Context, window: int) -> CallResult:
         select(m.Ticket)
         .where(
             m.Ticket.business_date == ctx.today(),
-            m.Ticket.status == "held",
+            m.Ticket.status == TicketStatus.HELD,
             m.Ticket.held_by_window == window,
         )
         .order_by(m.Ticket.queue_order)
@@ -252,7 +257,7 @@ def recall(s: Session, ctx: Context, window: int) -> CallResult:
     h.last_called_at = now
     s.flush()
     ctx.emit(s, "handling.recalled", now, handling=ctx.snap_handling(h))
-    ctx.notify(s, Notice("called", window, t.number, t.id, t.service_code, recall=True))
+    ctx.notify(s, Notice(NoticeKind.CALLED, window, t.number, t.id, t.service_code, recall=True))
     return CallResult(window, t.number, t.id, h.id, t.service_code, t.priority, recall=True)
 
 
@@ -265,7 +270,7 @@ def start(s: Session, ctx: Context, window: int) -> None:
         ctx.emit(s, "handling.started", now, handling=ctx.snap_handling(h))
 
 
-def _end_handling(s: Session, ctx: Context, ws: m.WindowState, h: m.Handling, outcome: str) -> None:
+def _end_handling(s: Session, ctx: Context, ws: m.WindowState, h: m.Handling, outcome: Outcome) -> None:
     now = ctx.now()
     h.outcome = outcome
     h.finished_at = now
@@ -278,22 +283,24 @@ def no_show(s: Session, ctx: Context, window: int, requeue: bool = False) -> boo
     ws, h, t = _require_current(s, ctx, window)
     if h.started_at is not None:
         raise DomainError(f"{t.number} 已开始办理，不能标记过号")
-    _end_handling(s, ctx, ws, h, "no_show")
+    _end_handling(s, ctx, ws, h, Outcome.NO_SHOW)
     earlier = s.scalar(
         select(m.Handling.id).where(
-            m.Handling.ticket_id == t.id, m.Handling.outcome == "no_show", m.Handling.id != h.id
+            m.Handling.ticket_id == t.id, m.Handling.outcome == Outcome.NO_SHOW, m.Handling.id != h.id
         )
     )
     # Only one second chance: a ticket requeued once and missed again ends as a no-show.
     requeued = requeue and earlier is None
     if requeued:
-        t.status = "waiting"
+        t.status = TicketStatus.WAITING
         t.queue_order = _order_behind(s, ctx, t, ctx.config.queue.no_show_requeue_behind)
     else:
-        t.status = "no_show"
+        t.status = TicketStatus.NO_SHOW
     s.flush()
     ctx.emit(s, "handling.no_show", ctx.now(), ticket=ctx.snap_ticket(t), handling=ctx.snap_handling(h))
-    ctx.notify(s, Notice("no_show", window, t.number, t.id, t.service_code, detail={"requeued": requeued}))
+    ctx.notify(
+        s, Notice(NoticeKind.NO_SHOW, window, t.number, t.id, t.service_code, detail={"requeued": requeued})
+    )
     return requeued
 
 
@@ -309,12 +316,12 @@ def _order_behind(s: Session, ctx: Context, t: m.Ticket, k: int) -> float:
 def hold(s: Session, ctx: Context, window: int) -> None:
     """Set the resident aside (挂起), e.g. to fetch a copy; the window can call others meanwhile."""
     ws, h, t = _require_current(s, ctx, window)
-    _end_handling(s, ctx, ws, h, "held")
-    t.status = "held"
+    _end_handling(s, ctx, ws, h, Outcome.HELD)
+    t.status = TicketStatus.HELD
     t.held_by_window = window
     s.flush()
     ctx.emit(s, "handling.held", ctx.now(), ticket=ctx.snap_ticket(t), handling=ctx.snap_handling(h))
-    ctx.notify(s, Notice("held", window, t.number, t.id, t.service_code))
+    ctx.notify(s, Notice(NoticeKind.HELD, window, t.number, t.id, t.service_code))
 
 
 def transfer(s: Session, ctx: Context, window: int, to_service: str) -> None:
@@ -323,30 +330,40 @@ def transfer(s: Session, ctx: Context, window: int, to_service: str) -> None:
     ws, h, t = _require_current(s, ctx, window)
     if target.code == t.service_code:
         raise DomainError(f"{t.number} 已是{target.name}，无需转办")
-    _end_handling(s, ctx, ws, h, "transferred")
+    _end_handling(s, ctx, ws, h, Outcome.TRANSFERRED)
     t.service_code = target.code
-    t.status = "waiting"
+    t.status = TicketStatus.WAITING
     s.flush()
     ctx.emit(s, "ticket.transferred", ctx.now(), ticket=ctx.snap_ticket(t), handling=ctx.snap_handling(h))
     # The window is free and another service's queue grew: boards and keypad counts must hear of it.
-    ctx.notify(s, Notice("transferred", window, t.number, t.id, t.service_code))
+    ctx.notify(s, Notice(NoticeKind.TRANSFERRED, window, t.number, t.id, t.service_code))
 
 
 def pause(s: Session, ctx: Context, window: int) -> None:
     ws = _require_free(s, ctx, window)
     now = ctx.now()
-    ws.status = "paused"
+    ws.status = WindowStatus.PAUSED
     ws.updated_at = now
-    ctx.emit(s, "window.paused", now, window={"hall_id": ctx.hall_id, "number": window, "status": "paused"})
-    ctx.notify(s, Notice("paused", window))
+    ctx.emit(
+        s,
+        "window.paused",
+        now,
+        window={"hall_id": ctx.hall_id, "number": window, "status": WindowStatus.PAUSED},
+    )
+    ctx.notify(s, Notice(NoticeKind.PAUSED, window))
 
 
 def resume(s: Session, ctx: Context, window: int) -> None:
     ws = window_state(s, ctx, window)
-    if ws.status != "paused":
+    if ws.status != WindowStatus.PAUSED:
         raise DomainError(f"{window} 号窗口没有暂停")
     now = ctx.now()
-    ws.status = "open"
+    ws.status = WindowStatus.OPEN
     ws.updated_at = now
-    ctx.emit(s, "window.resumed", now, window={"hall_id": ctx.hall_id, "number": window, "status": "open"})
-    ctx.notify(s, Notice("resumed", window))
+    ctx.emit(
+        s,
+        "window.resumed",
+        now,
+        window={"hall_id": ctx.hall_id, "number": window, "status": WindowStatus.OPEN},
+    )
+    ctx.notify(s, Notice(NoticeKind.RESUMED, window))

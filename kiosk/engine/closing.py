@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import models as m
 from kiosk.engine.calling import _end_handling, window_state
-from kiosk.engine.context import Context, Notice
+from kiosk.engine.context import Context
 from kiosk.engine.day_records import load_day_records
 from kiosk.engine.errors import DayAlreadyClosed, DomainError
+from kiosk.engine.notices import Notice, NoticeKind
 from kiosk.engine.summary import compute_summary
+from sync.contract.enums import OPEN_TICKET_STATUSES, FollowupStatus, Outcome, RatingStatus, TicketStatus
 
 
 def close_day(s: Session, ctx: Context, day: dt.date | None = None) -> int:
@@ -30,26 +32,30 @@ def close_day(s: Session, ctx: Context, day: dt.date | None = None) -> int:
         ws = window_state(s, ctx, w.number)
         h = s.get(m.Handling, ws.current_handling_id) if ws.current_handling_id else None
         if h is not None and h.business_date == day:
-            _end_handling(s, ctx, ws, h, "removed_at_close")
+            _end_handling(s, ctx, ws, h, Outcome.REMOVED_AT_CLOSE)
     open_tickets = s.scalars(
         select(m.Ticket)
-        .where(m.Ticket.business_date == day, m.Ticket.status.in_(("waiting", "called", "held")))
+        .where(m.Ticket.business_date == day, m.Ticket.status.in_(OPEN_TICKET_STATUSES))
         .order_by(m.Ticket.queue_order)
     )
     for t in open_tickets:
-        t.status = "removed"
+        t.status = TicketStatus.REMOVED
         t.held_by_window = None
         removed += 1
         h = s.scalar(
-            select(m.Handling).where(m.Handling.ticket_id == t.id, m.Handling.outcome == "removed_at_close")
+            select(m.Handling).where(
+                m.Handling.ticket_id == t.id, m.Handling.outcome == Outcome.REMOVED_AT_CLOSE
+            )
         )
         s.flush()
         payload = {"ticket": ctx.snap_ticket(t)}
         if h is not None:
             payload["handling"] = ctx.snap_handling(h)
         ctx.emit(s, "ticket.removed", now, **payload)
-    for slot in s.scalars(select(m.Rating).where(m.Rating.business_date == day, m.Rating.status == "open")):
-        slot.status = "unrated"
+    for slot in s.scalars(
+        select(m.Rating).where(m.Rating.business_date == day, m.Rating.status == RatingStatus.OPEN)
+    ):
+        slot.status = RatingStatus.UNRATED
         s.flush()
         ctx.emit(s, "rating.expired", now, rating=ctx.snap_rating(slot))
     s.add(m.DayClose(business_date=day, closed_at=now, removed=removed))
@@ -67,7 +73,7 @@ def close_day(s: Session, ctx: Context, day: dt.date | None = None) -> int:
             "figures": json.loads(json.dumps(figures)),
         },
     )
-    ctx.notify(s, Notice("closed", detail={"business_date": day.isoformat(), "removed": removed}))
+    ctx.notify(s, Notice(NoticeKind.CLOSED, detail={"business_date": day.isoformat(), "removed": removed}))
     return removed
 
 
@@ -86,7 +92,7 @@ def record_followup(s: Session, ctx: Context, followup_id: str, result: str) -> 
 
         raise FollowUpNotFound(f"没有这条回访任务：{followup_id}")
     now = ctx.now()
-    f.status = "done"
+    f.status = FollowupStatus.DONE
     f.result = result
     f.done_at = now
     s.flush()

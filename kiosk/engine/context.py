@@ -13,22 +13,8 @@ from kiosk.db import models as m
 from kiosk.engine import outbox
 from kiosk.engine.clock import Clock, business_date, local, utc_from_local
 from kiosk.engine.errors import UnknownService, UnknownWindow
+from kiosk.engine.notices import Notice
 from kiosk.engine.workdays import WorkCalendar
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Told to listeners (keypads, call board, voice) after the change is committed."""
-
-    kind: (
-        str  # called | finished | issued | paused | resumed | rating | no_show | held | transferred | closed
-    )
-    window: int | None = None
-    number: str | None = None
-    ticket_id: str | None = None
-    service_code: str | None = None
-    recall: bool = False
-    detail: Any = None
 
 
 @dataclass

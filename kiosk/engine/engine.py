@@ -23,14 +23,21 @@ from kiosk.db.database import Database
 from kiosk.engine import calling, closing, finishing, issuing, ratings
 from kiosk.engine.availability import Availability, hall_state, service_availability
 from kiosk.engine.clock import Clock, SystemClock
-from kiosk.engine.context import Context, Notice
+from kiosk.engine.context import Context
 from kiosk.engine.day_records import load_day_records
 from kiosk.engine.estimates import wait_range_minutes
+from kiosk.engine.notices import Notice
 from kiosk.engine.schedule import IssueWindow
 from kiosk.engine.summary import DaySummary, compute_summary
+from sync.contract.enums import UNPRINTED_STATUSES, Outcome, PrintStatus, TicketStatus, WindowStatus
 
 log = logging.getLogger(__name__)
 Listener = Callable[[Notice], None]
+
+
+def _task_name(fn: Callable[..., Any]) -> str:
+    """``calling.call_next``: the operation as the writer's log names it."""
+    return f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__name__}"
 
 
 class QueueEngine:
@@ -62,12 +69,12 @@ class QueueEngine:
                     log.exception("engine listener failed on %s", note)
 
     def _do(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return self.db.run(lambda s: fn(s, self.ctx, *args, **kwargs))
+        return self.db.run(lambda s: fn(s, self.ctx, *args, **kwargs), name=_task_name(fn))
 
     def submit(self, name: str, *args: Any, **kwargs: Any) -> Future[Any]:
         """Run operation `name` (e.g. "issue", "call_next") without waiting: for the UI thread."""
         fn = _OPERATIONS[name]
-        return self.db.submit(lambda s: fn(s, self.ctx, *args, **kwargs))
+        return self.db.submit(lambda s: fn(s, self.ctx, *args, **kwargs), _task_name(fn))
 
     # ---- issuing -----------------------------------------------------------------
     def issue(
@@ -76,7 +83,7 @@ class QueueEngine:
         return self._do(issuing.issue, service_code, priority, request_id)
 
     def record_print_result(
-        self, ticket_id: str, status: str, error: str | None = None, reprint: bool = False
+        self, ticket_id: str, status: PrintStatus | str, error: str | None = None, reprint: bool = False
     ) -> None:
         self._do(issuing.record_print_result, ticket_id, status, error, reprint)
 
@@ -106,7 +113,10 @@ class QueueEngine:
         self._do(calling.transfer, window, to_service)
 
     def finish(
-        self, window: int, outcome: str = "completed", missing_materials: list[str] | None = None
+        self,
+        window: int,
+        outcome: Outcome | str = Outcome.COMPLETED,
+        missing_materials: list[str] | None = None,
     ) -> dict[str, Any]:
         return self._do(finishing.finish, window, outcome, missing_materials)
 
@@ -159,9 +169,9 @@ class QueueEngine:
         """Per service: can a ticket be issued now, and if not, why (closed day, cut-off, daily cap)."""
         return self.db.read(lambda s: service_availability(s, self.ctx, self.ctx.now()))
 
-    def window_status(self, window: int) -> str:
+    def window_status(self, window: int) -> WindowStatus:
         ws = self.db.read(lambda s: s.get(m.WindowState, window))
-        return ws.status if ws else "open"
+        return WindowStatus(ws.status) if ws else WindowStatus.OPEN
 
     def desk_view(self, window: int) -> calling.DeskView:
         return self.db.read(lambda s: calling.desk_view(s, self.ctx, window))
@@ -219,7 +229,7 @@ class QueueEngine:
             lambda s: s.execute(
                 select(m.Ticket.id, m.Ticket.number, m.Ticket.print_error).where(
                     m.Ticket.business_date == self.ctx.today(),
-                    m.Ticket.print_status.in_(("failed", "on_screen")),
+                    m.Ticket.print_status.in_(UNPRINTED_STATUSES),
                 )
             ).all()
         )
@@ -257,7 +267,9 @@ def _count_waiting(s: Session, day: dt.date, codes: list[str]) -> int:
     return int(
         s.scalar(
             select(func.count()).where(
-                m.Ticket.business_date == day, m.Ticket.service_code.in_(codes), m.Ticket.status == "waiting"
+                m.Ticket.business_date == day,
+                m.Ticket.service_code.in_(codes),
+                m.Ticket.status == TicketStatus.WAITING,
             )
         )
         or 0

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from kiosk.db import models as m
 from kiosk.engine.clock import as_utc
 from kiosk.engine.context import Context
+from sync.contract.enums import FINISHED_OUTCOMES, TicketStatus, WindowStatus
 
 _ROLLING = 20
 
@@ -25,14 +26,14 @@ def people_ahead(s: Session, ctx: Context, ticket: m.Ticket) -> int:
     from the regular calls made since the last priority call, so the ticket says what happens."""
     from kiosk.engine.calling import _regular_calls_since_priority
 
-    if ticket.status != "waiting":  # called, held or done: nobody is ahead any more
+    if ticket.status != TicketStatus.WAITING:  # called, held or done: nobody is ahead any more
         return 0
     rows = s.execute(
         select(m.Ticket.id, m.Ticket.priority, m.Ticket.queue_order)
         .where(
             m.Ticket.business_date == ticket.business_date,
             m.Ticket.service_code == ticket.service_code,
-            m.Ticket.status == "waiting",
+            m.Ticket.status == TicketStatus.WAITING,
             m.Ticket.id != ticket.id,
         )
         .order_by(m.Ticket.queue_order)
@@ -67,7 +68,7 @@ def mean_service_minutes(s: Session, ctx: Context, service_code: str) -> float:
             m.Handling.business_date == ctx.today(),
             m.Handling.service_code == service_code,
             m.Handling.finished_at.is_not(None),
-            m.Handling.outcome.in_(("completed", "materials_incomplete", "promised", "referred")),
+            m.Handling.outcome.in_(FINISHED_OUTCOMES),
         )
         .order_by(m.Handling.finished_at.desc())
         .limit(_ROLLING)
@@ -87,7 +88,7 @@ def open_windows_for(s: Session, ctx: Context, service_code: str) -> int:
     paused = set(
         s.scalars(
             select(m.WindowState.number).where(
-                m.WindowState.number.in_(numbers), m.WindowState.status == "paused"
+                m.WindowState.number.in_(numbers), m.WindowState.status == WindowStatus.PAUSED
             )
         )
     )

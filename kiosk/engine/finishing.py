@@ -10,15 +10,23 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import models as m
 from kiosk.engine.calling import _end_handling, _require_current
-from kiosk.engine.context import Context, Notice
+from kiosk.engine.context import Context
 from kiosk.engine.errors import InvalidOutcome
+from kiosk.engine.notices import Notice, NoticeKind
+from sync.contract.enums import (
+    FINISHED_OUTCOMES,
+    FollowupKind,
+    FollowupStatus,
+    Outcome,
+    RatingStatus,
+    TicketStatus,
+)
 
-FINISHED_OUTCOMES = ("completed", "materials_incomplete", "promised", "referred")
 OUTCOME_LABELS = {
-    "completed": "办结",
-    "materials_incomplete": "材料不全（已一次性告知）",
-    "promised": "承诺件",
-    "referred": "转办",
+    Outcome.COMPLETED: "办结",
+    Outcome.MATERIALS_INCOMPLETE: "材料不全（已一次性告知）",
+    Outcome.PROMISED: "承诺件",
+    Outcome.REFERRED: "转办",
 }
 
 
@@ -26,15 +34,17 @@ def finish(
     s: Session,
     ctx: Context,
     window: int,
-    outcome: str = "completed",
+    outcome: Outcome | str = Outcome.COMPLETED,
     missing_materials: list[str] | None = None,
 ) -> dict[str, Any]:
     if outcome not in FINISHED_OUTCOMES:
-        raise InvalidOutcome(f"未知的办理结果：{outcome}（可选 {', '.join(FINISHED_OUTCOMES)}）")
+        choices = ", ".join(o for o in Outcome if o in FINISHED_OUTCOMES)  # in the order staff see them
+        raise InvalidOutcome(f"未知的办理结果：{outcome}（可选 {choices}）")
+    outcome = Outcome(outcome)
     ws, h, t = _require_current(s, ctx, window)
     service = ctx.service(t.service_code)
     missing = list(missing_materials or [])
-    if outcome == "materials_incomplete":
+    if outcome == Outcome.MATERIALS_INCOMPLETE:
         known = [mat.name for mat in service.guide.materials]
         unknown = [x for x in missing if x not in known]
         if not missing or unknown:
@@ -44,7 +54,7 @@ def finish(
             )
     elif missing:
         raise InvalidOutcome("只有“材料不全”才记录缺少的材料")
-    if outcome == "promised" and service.guide.promised_days == 0:
+    if outcome == Outcome.PROMISED and service.guide.promised_days == 0:
         raise InvalidOutcome(f"{service.name}是即办件，没有承诺时限")
     now = ctx.now()
     day = ctx.today(now)
@@ -53,10 +63,10 @@ def finish(
     _end_handling(s, ctx, ws, h, outcome)
     h.missing_materials = missing
     followups: list[m.FollowUp] = []
-    if outcome == "promised":
+    if outcome == Outcome.PROMISED:
         h.promised_due = ctx.calendar.add_working_days(day, service.guide.promised_days)
-        followups.append(new_followup(ctx, "promised", day, h, h.promised_due))
-    t.status = "finished"
+        followups.append(new_followup(ctx, FollowupKind.PROMISED, day, h, h.promised_due))
+    t.status = TicketStatus.FINISHED
     slot = m.Rating(
         id=str(uuid.uuid4()),
         handling_id=h.id,
@@ -66,7 +76,7 @@ def finish(
         service_code=t.service_code,
         opened_at=now,
         expires_at=now + dt.timedelta(seconds=ctx.config.rating.timeout_seconds),
-        status="open",
+        status=RatingStatus.OPEN,
         ignored_presses=0,
     )
     s.add(slot)
@@ -81,12 +91,14 @@ def finish(
         rating=ctx.snap_rating(slot),
         followups=[ctx.snap_followup(f) for f in followups],
     )
-    ctx.notify(s, Notice("finished", window, t.number, t.id, t.service_code, detail={"rating_id": slot.id}))
+    ctx.notify(
+        s, Notice(NoticeKind.FINISHED, window, t.number, t.id, t.service_code, detail={"rating_id": slot.id})
+    )
     return {"ticket_id": t.id, "handling_id": h.id, "rating_id": slot.id, "promised_due": h.promised_due}
 
 
 def new_followup(
-    ctx: Context, kind: str, day: dt.date, h: m.Handling, due: dt.date, rating_id: str | None = None
+    ctx: Context, kind: FollowupKind, day: dt.date, h: m.Handling, due: dt.date, rating_id: str | None = None
 ) -> m.FollowUp:
     return m.FollowUp(
         id=str(uuid.uuid4()),
@@ -98,5 +110,5 @@ def new_followup(
         window_number=h.window_number,
         service_code=h.service_code,
         due_date=due,
-        status="open",
+        status=FollowupStatus.OPEN,
     )

@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 from kiosk.db import models as m
 from kiosk.engine.availability import cap_reason, hall_state, issued_today
 from kiosk.engine.clock import as_utc
-from kiosk.engine.context import Context, Notice
+from kiosk.engine.context import Context
 from kiosk.engine.errors import DailyCapReached, HallClosed, UnknownPriority
 from kiosk.engine.estimates import people_ahead, wait_range_minutes
+from kiosk.engine.notices import Notice, NoticeKind
+from sync.contract.enums import PRINTED_STATUSES, UNPRINTED_STATUSES, PrintStatus, TicketStatus
 
 
 @dataclass(frozen=True)
@@ -70,15 +72,17 @@ def issue(
         priority=priority,
         issued_at=now,
         queue_order=float(int(last_order or 0) + 1),
-        status="waiting",
-        print_status="pending",
+        status=TicketStatus.WAITING,
+        print_status=PrintStatus.PENDING,
         reprints=0,
         request_id=request_id,
     )
     s.add(ticket)
     s.flush()
     ctx.emit(s, "ticket.issued", now, ticket=ctx.snap_ticket(ticket))
-    ctx.notify(s, Notice("issued", number=ticket.number, ticket_id=ticket.id, service_code=service.code))
+    ctx.notify(
+        s, Notice(NoticeKind.ISSUED, number=ticket.number, ticket_id=ticket.id, service_code=service.code)
+    )
     return describe(s, ctx, ticket, created=True)
 
 
@@ -105,10 +109,15 @@ def describe(s: Session, ctx: Context, ticket: m.Ticket, *, created: bool) -> Is
 
 
 def record_print_result(
-    s: Session, ctx: Context, ticket_id: str, status: str, error: str | None = None, reprint: bool = False
+    s: Session,
+    ctx: Context,
+    ticket_id: str,
+    status: PrintStatus | str,
+    error: str | None = None,
+    reprint: bool = False,
 ) -> None:
     """Record what the printer did with a ticket: printed, failed (with the fault) or on_screen."""
-    if status not in ("printed", "unverified", "failed", "on_screen"):
+    if status not in PRINTED_STATUSES | UNPRINTED_STATUSES:
         raise ValueError(status)
     ticket = s.get(m.Ticket, ticket_id)
     if ticket is None:

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import models as m
 from kiosk.engine.clock import as_utc
-from kiosk.engine.context import Context, Notice
+from kiosk.engine.context import Context
 from kiosk.engine.errors import DomainError, NoOpenRatingSlot
+from kiosk.engine.notices import Notice, NoticeKind
+from sync.contract.enums import FollowupKind, IgnoredReason, RatingStatus
 
 LEVEL_LABELS = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: "非常不满意"}
 
@@ -29,7 +31,7 @@ class RatingOutcome:
 def _open_slot(s: Session, window: int) -> m.Rating | None:
     return s.scalar(
         select(m.Rating)
-        .where(m.Rating.window_number == window, m.Rating.status == "open")
+        .where(m.Rating.window_number == window, m.Rating.status == RatingStatus.OPEN)
         .order_by(m.Rating.opened_at.desc())
     )
 
@@ -39,7 +41,7 @@ def close_open_slot(s: Session, ctx: Context, window: int, reason: str) -> m.Rat
     slot = _open_slot(s, window)
     if slot is None:
         return None
-    slot.status = "unrated"
+    slot.status = RatingStatus.UNRATED
     s.flush()
     return slot
 
@@ -53,9 +55,9 @@ def rate(s: Session, ctx: Context, window: int, level: int, source: str = "keypa
     if slot is None:
         raise NoOpenRatingSlot(f"{window} 号窗口没有待评价的服务", _why_no_slot(s, window, now))
     if as_utc(slot.expires_at) <= now:
-        raise NoOpenRatingSlot(f"{window} 号窗口的评价已超时", "expired")
+        raise NoOpenRatingSlot(f"{window} 号窗口的评价已超时", IgnoredReason.EXPIRED)
     cfg = ctx.config.rating
-    slot.status = "rated"
+    slot.status = RatingStatus.RATED
     slot.level = level
     slot.rated_at = now
     slot.source = source
@@ -71,7 +73,7 @@ def rate(s: Session, ctx: Context, window: int, level: int, source: str = "keypa
         followups = [
             new_followup(
                 ctx,
-                "callback",
+                FollowupKind.CALLBACK,
                 day,
                 h,
                 ctx.calendar.add_working_days(day, cfg.callback_working_days),
@@ -79,7 +81,7 @@ def rate(s: Session, ctx: Context, window: int, level: int, source: str = "keypa
             ),
             new_followup(
                 ctx,
-                "rectification",
+                FollowupKind.RECTIFICATION,
                 day,
                 h,
                 ctx.calendar.add_working_days(day, cfg.rectify_working_days),
@@ -95,29 +97,29 @@ def rate(s: Session, ctx: Context, window: int, level: int, source: str = "keypa
         rating=ctx.snap_rating(slot),
         followups=[ctx.snap_followup(f) for f in followups],
     )
-    ctx.notify(s, Notice("rating", window, detail={"level": level, "rating_id": slot.id}))
-    return RatingOutcome(True, window, level, "rated", slot.id)
+    ctx.notify(s, Notice(NoticeKind.RATING, window, detail={"level": level, "rating_id": slot.id}))
+    return RatingOutcome(True, window, level, RatingStatus.RATED, slot.id)
 
 
-def _why_no_slot(s: Session, window: int, now: dt.datetime) -> str:
+def _why_no_slot(s: Session, window: int, now: dt.datetime) -> IgnoredReason:
     """Why a press found no open slot, judged from the window's latest slot, so the reason does not
     depend on whether the ticker has already ended an unanswered slot."""
     last = s.scalar(
         select(m.Rating).where(m.Rating.window_number == window).order_by(m.Rating.opened_at.desc())
     )
     if last is None:
-        return "no_slot"
-    if last.status == "rated" and _within(last, now):
-        return "already_rated"
-    if last.status == "unrated" and as_utc(last.expires_at) <= now:
-        return "expired"
-    return "no_slot"
+        return IgnoredReason.NO_SLOT
+    if last.status == RatingStatus.RATED and _within(last, now):
+        return IgnoredReason.ALREADY_RATED
+    if last.status == RatingStatus.UNRATED and as_utc(last.expires_at) <= now:
+        return IgnoredReason.EXPIRED
+    return IgnoredReason.NO_SLOT
 
 
 def _last_rated(s: Session, window: int) -> m.Rating | None:
     return s.scalar(
         select(m.Rating)
-        .where(m.Rating.window_number == window, m.Rating.status == "rated")
+        .where(m.Rating.window_number == window, m.Rating.status == RatingStatus.RATED)
         .order_by(m.Rating.rated_at.desc())
     )
 
@@ -133,7 +135,7 @@ def press_rating_key(
     late or repeated press, because a resident's press is not an error."""
     level = ctx.config.rating.keypad_keys.get(key_index)
     if level is None:
-        return _ignore(s, ctx, window, "unknown_key")
+        return _ignore(s, ctx, window, IgnoredReason.UNKNOWN_KEY)
     return press_level(s, ctx, window, level, source)
 
 
@@ -159,7 +161,7 @@ def _ignore(s: Session, ctx: Context, window: int, reason: str) -> RatingOutcome
             "reason": reason,
         }
     }
-    if reason == "already_rated":
+    if reason == IgnoredReason.ALREADY_RATED:
         last = _last_rated(s, window)
         if last is not None:
             last.ignored_presses += 1
@@ -172,9 +174,11 @@ def _ignore(s: Session, ctx: Context, window: int, reason: str) -> RatingOutcome
 def expire_slots(s: Session, ctx: Context) -> int:
     """End every slot whose time is up as 未评价. Run by the engine's ticker."""
     now = ctx.now()
-    due = list(s.scalars(select(m.Rating).where(m.Rating.status == "open", m.Rating.expires_at <= now)))
+    due = list(
+        s.scalars(select(m.Rating).where(m.Rating.status == RatingStatus.OPEN, m.Rating.expires_at <= now))
+    )
     for slot in due:
-        slot.status = "unrated"
+        slot.status = RatingStatus.UNRATED
         s.flush()
         ctx.emit(s, "rating.expired", now, rating=ctx.snap_rating(slot))
     return len(due)

@@ -13,7 +13,17 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-FINISHED = frozenset({"completed", "materials_incomplete", "promised", "referred"})
+from sync.contract.enums import (
+    FINISHED_OUTCOMES,
+    UNPRINTED_STATUSES,
+    FollowupKind,
+    FollowupStatus,
+    Outcome,
+    RatingStatus,
+    TicketStatus,
+)
+
+FINISHED = frozenset(FINISHED_OUTCOMES)
 
 
 def _dt(value: Any) -> dt.datetime | None:
@@ -257,16 +267,16 @@ def compute_summary(
     for t in records.tickets:
         for f in (hall, sv(t.service_code)):
             f.issued += 1
-            f.no_show += t.status == "no_show"
-            f.removed += t.status == "removed"
-            f.print_failures += t.print_status in ("failed", "on_screen")  # never printed as issued
+            f.no_show += t.status == TicketStatus.NO_SHOW
+            f.removed += t.status == TicketStatus.REMOVED
+            f.print_failures += t.print_status in UNPRINTED_STATUSES  # never printed as issued
 
     waits: dict[str, list[float]] = {}
     first_call: dict[str, HandlingRec] = {}
     for h in sorted(records.handlings, key=lambda h: (h.called_at, h.id)):
         first_call.setdefault(h.ticket_id, h)
         w(h.window_number).called += 1
-        w(h.window_number).no_show += h.outcome == "no_show"
+        w(h.window_number).no_show += h.outcome == Outcome.NO_SHOW
     hall.called = len(first_call)
     for ticket_id, h in first_call.items():
         tk = by_ticket.get(ticket_id)
@@ -289,20 +299,20 @@ def compute_summary(
         ):
             durations.setdefault(key, []).append(secs)
             f.finished += 1
-            f.materials_incomplete += h.outcome == "materials_incomplete"
-            f.promised += h.outcome == "promised"
+            f.materials_incomplete += h.outcome == Outcome.MATERIALS_INCOMPLETE
+            f.promised += h.outcome == Outcome.PROMISED
 
     dissatisfied_list = []
     for r in records.ratings:
         for f in (hall, w(r.window_number), sv(r.service_code)):
-            if r.status == "rated" and r.level is not None:
+            if r.status == RatingStatus.RATED and r.level is not None:
                 f.rated += 1
                 f.satisfied += bool(r.satisfied)
                 f.dissatisfied += bool(r.dissatisfied)
                 f.levels[r.level] += 1
-            elif r.status == "unrated":
+            elif r.status == RatingStatus.UNRATED:
                 f.unrated += 1
-        if r.status == "rated" and r.dissatisfied:
+        if r.status == RatingStatus.RATED and r.dissatisfied:
             rt = by_ticket.get(r.ticket_id)
             dissatisfied_list.append(
                 {
@@ -330,7 +340,9 @@ def compute_summary(
         f.evaluation_rate = _rate(f.rated, f.finished)
         f.satisfaction_rate = _rate(f.satisfied, f.rated)
 
-    open_fu = [f for f in records.followups if f.status == "open" and f.business_date <= business_date]
+    open_fu = [
+        f for f in records.followups if f.status == FollowupStatus.OPEN and f.business_date <= business_date
+    ]
     overdue = [f for f in open_fu if f.due_date < as_of]
     dissatisfied_list.sort(key=lambda d: (d["rated_at"] or "", d["rating_id"]))
     return DaySummary(
@@ -341,6 +353,6 @@ def compute_summary(
         services=services,
         dissatisfied=dissatisfied_list,
         followups_open=len(open_fu),
-        followups_overdue=len([f for f in overdue if f.kind != "promised"]),
-        promised_overdue=len([f for f in overdue if f.kind == "promised"]),
+        followups_overdue=len([f for f in overdue if f.kind != FollowupKind.PROMISED]),
+        promised_overdue=len([f for f in overdue if f.kind == FollowupKind.PROMISED]),
     )

@@ -1,7 +1,9 @@
-"""Demo mode: a clock inside opening hours and simulated residents taking numbers.
+"""Demo mode, wrapped around a normal runtime: a clock inside opening hours and simulated residents
+taking numbers.
 
 Simulated staff and rating residents are the simulated keypad bus's random mode; together they
-show a newcomer tickets issued, calls announced and ratings counted within a minute.
+show a newcomer tickets issued, calls announced and ratings counted within a minute. The runtime knows
+nothing of the demo: `build_demo_runtime` gives it the demo clock and adds `DemoMode` as a part.
 """
 
 from __future__ import annotations
@@ -10,15 +12,14 @@ import datetime as dt
 import logging
 import random
 import threading
-from typing import TYPE_CHECKING
+from pathlib import Path
 
-from kiosk.config.schema import HallConfig
-from kiosk.engine.clock import OffsetClock, SystemClock, local, utc_from_local
+from kiosk.config.schema import BoardSettings, HallConfig
+from kiosk.engine.clock import Clock, OffsetClock, SystemClock, local, utc_from_local
 from kiosk.engine.schedule import issuing_state
 from kiosk.engine.workdays import WorkCalendar
-
-if TYPE_CHECKING:
-    from kiosk.services.runtime import KioskRuntime
+from kiosk.services.centre_config import with_centre_holidays
+from kiosk.services.runtime import KioskRuntime
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,42 @@ def next_opening(config: HallConfig, cal: WorkCalendar, now: dt.datetime) -> dt.
                     return start
         day += dt.timedelta(days=1)
     raise ValueError("the hall never opens in the coming year")
+
+
+def build_demo_runtime(config: HallConfig, data_dir: Path, *, clock: Clock | None = None) -> KioskRuntime:
+    """A runtime as a hall would run it, with the demo clock (unless one is given) and `DemoMode`."""
+    if clock is None:
+        clock = demo_clock(with_centre_holidays(config, Path(data_dir) / "centre-config"))
+    if config.board is None:
+        # The demo shows a call board on this machine; its kiosk still shows and speaks its calls.
+        board = BoardSettings(host="127.0.0.1", port=8765, voice="kiosk", kiosk_calls="full")
+        config = config.model_copy(update={"board": board})
+    runtime = KioskRuntime(config, data_dir, clock=clock)
+    runtime.demo = True
+    runtime.add_part(DemoMode(runtime))
+    return runtime
+
+
+class DemoMode:
+    """Simulated residents at the touch screen, simulated staff and raters on the simulated keypads."""
+
+    name = "demo"
+
+    def __init__(self, runtime: KioskRuntime):
+        self.runtime = runtime
+        self.residents = DemoResidents(runtime)
+
+    def start(self) -> None:
+        self.residents.start()
+        sim = self.runtime.keypad_sim
+        if sim is not None:
+            addresses = [w.keypad.address for w in self.runtime.config.windows if w.keypad]
+            sim.start_random(addresses, seed=7, speed=1.5)
+
+    def stop(self) -> None:
+        if self.runtime.keypad_sim is not None:
+            self.runtime.keypad_sim.stop_random()
+        self.residents.stop()
 
 
 class DemoResidents:

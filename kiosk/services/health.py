@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from drivers.keypad.transport import LinkState
+from drivers.printer.status import PrinterState
+from sync.client.state import SyncPhase
+
 
 @dataclass(frozen=True)
 class KeypadHealthView:
@@ -19,7 +23,7 @@ class KeypadHealthView:
 @dataclass(frozen=True)
 class BusHealthView:
     name: str
-    state: str
+    state: LinkState
     last_error: str | None
     keypads: list[KeypadHealthView] = field(default_factory=list)
     frames_ok: int = 0
@@ -28,7 +32,7 @@ class BusHealthView:
 
 @dataclass(frozen=True)
 class SyncHealthView:
-    state: str  # disabled | idle | syncing | ok | failing
+    state: SyncPhase
     backlog: int
     last_success: dt.datetime | None
     last_error: str | None
@@ -53,7 +57,7 @@ class BoardHealthView:
 
 @dataclass(frozen=True)
 class Health:
-    printer_state: str
+    printer_state: PrinterState
     printer_message: str
     printer_action: str
     buses: list[BusHealthView]
@@ -65,3 +69,5 @@ class Health:
     """Things staff should know that are not faults (e.g. next year's holidays are unknown)."""
     boards: BoardHealthView | None = None
     """The call board's address and the boards and window screens connected to it (None: no board)."""
+    db_queue: int = 0
+    """Changes waiting for the database writer; more than a handful means the disk is slow."""

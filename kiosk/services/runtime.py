@@ -2,18 +2,21 @@
 
 The touch UI talks only to this object. Every method that touches a device, the database or the
 network returns a Future (it runs on a worker thread), so the UI thread never blocks; `health()` is
-a cached snapshot refreshed by a background thread.
+the health monitor's last snapshot.
+
+The runtime only wires. Work that runs by itself is a *part* (kiosk/services/background.py) with its
+own thread: the health monitor, the nightly close, and whatever a mode adds (the demo's residents,
+kiosk/services/demo.py). Parts start after the devices, in the order added, and are stopped and joined
+in reverse before the devices close: `add_part()` is the one place to hang a new background job.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,28 +27,21 @@ from drivers.printer.driver import PrinterDriver, PrintResult
 from drivers.printer.simulator import SimulatedPrinter
 from kiosk.board.server import BoardServer
 from kiosk.config.pin import verify_pin
-from kiosk.config.schema import BoardSettings, HallConfig
+from kiosk.config.schema import HallConfig
 from kiosk.db.database import Database
-from kiosk.db.models import DayClose
 from kiosk.engine.clock import Clock
-from kiosk.engine.context import Notice
 from kiosk.engine.engine import QueueEngine
-from kiosk.engine.nightly import nightly_close_due
+from kiosk.engine.notices import CHANGES_WAITING, Notice
 from kiosk.engine.schedule import IssueWindow
 from kiosk.engine.summary import DaySummary
+from kiosk.services.background import Part
 from kiosk.services.centre_config import with_centre_holidays
-from kiosk.services.demo import DemoResidents, demo_clock
 from kiosk.services.documents import day_slip_doc, guide_doc
-from kiosk.services.health import (
-    BoardClientView,
-    BoardHealthView,
-    BusHealthView,
-    Health,
-    KeypadHealthView,
-    SyncHealthView,
-)
+from kiosk.services.health import BoardClientView, BoardHealthView, Health, SyncHealthView
+from kiosk.services.health_monitor import HealthMonitor
+from kiosk.services.nightly_close import NightlyClose
 from kiosk.services.sync_link import SyncLink
-from kiosk.services.ticketing import TicketDesk, TicketOutcome, printer_state
+from kiosk.services.ticketing import TicketDesk, TicketOutcome
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +61,15 @@ WINDOW_OPS = (
 
 
 class KioskRuntime:
-    def __init__(self, config: HallConfig, data_dir: Path, *, clock: Clock | None = None, demo: bool = False):
+    demo = False
+    """True when a demo mode is wrapped around this runtime (the UI then shows printout previews)."""
+
+    def __init__(self, config: HallConfig, data_dir: Path, *, clock: Clock | None = None):
         self.data_dir = Path(data_dir)
         self.config = config = with_centre_holidays(config, self.data_dir / "centre-config")
-        self.demo = demo
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.data_dir / "kiosk.db")
-        self.engine = QueueEngine(config, self.db, clock or (demo_clock(config) if demo else None))
+        self.engine = QueueEngine(config, self.db, clock)
         self.printer: PrinterDriver | None = PrinterDriver(config.devices.printer)
         self.keypad_sim: SimulatedKeypadBus | None = None
         self.dispatcher: KeypadDispatcher | None = None
@@ -80,14 +78,23 @@ class KioskRuntime:
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kiosk-worker")
         # One thread for ticket issuing keeps taps in order and makes double taps meet each other.
         self._desk_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-desk")
-        self._health: Health | None = None
-        self._health_stop = threading.Event()
-        self._health_thread: threading.Thread | None = None
-        self._residents: DemoResidents | None = None
-        self.engine.subscribe(self._on_notice)
-        self.board = board_for(config, self.engine, demo)
+        self.board = board_for(config, self.engine)
         if self.board is not None:
             self.engine.subscribe(self.board.on_notice)  # one more listener of the same notices
+        self.health_monitor = HealthMonitor(
+            self.engine, self.printer, self.sync, lambda: self.dispatcher, lambda: board_health(self.board)
+        )
+        self.nightly_close = NightlyClose(self.engine, lambda _day: self.sync.push_soon(nightly=True))
+        self.parts: list[Part] = [self.health_monitor, self.nightly_close]
+        self._started: list[Part] = []
+        self.engine.subscribe(self._on_notice)
+
+    def add_part(self, part: Part) -> None:
+        """Run `part` with the runtime: started after the devices, stopped (and joined) before them."""
+        self.parts.append(part)
+        if self._started:  # already running: start it now, in order
+            part.start()
+            self._started.append(part)
 
     # ---- life cycle ------------------------------------------------------------------------
     def start(self) -> KioskRuntime:
@@ -102,15 +109,10 @@ class KioskRuntime:
         if self.board is not None:
             self.board.start()
         self.sync.start()
-        self._refresh_health()
-        self._health_thread = threading.Thread(target=self._health_loop, name="kiosk-health", daemon=True)
-        self._health_thread.start()
-        if self.demo:
-            self._residents = DemoResidents(self)
-            self._residents.start()
-            if self.keypad_sim is not None:
-                addresses = [w.keypad.address for w in self.config.windows if w.keypad]
-                self.keypad_sim.start_random(addresses, seed=7, speed=1.5)
+        self.health_monitor.refresh()
+        for part in self.parts:
+            part.start()
+            self._started.append(part)
         return self
 
     def _start_keypads(self) -> None:
@@ -129,11 +131,8 @@ class KioskRuntime:
         self.dispatcher.start()
 
     def stop(self) -> None:
-        self._health_stop.set()
-        if self._residents:
-            self._residents.stop()
-        if self.keypad_sim:
-            self.keypad_sim.stop_random()
+        while self._started:
+            self._started.pop().stop()
         self.sync.stop()
         if self.board is not None:
             self.board.stop()
@@ -157,7 +156,7 @@ class KioskRuntime:
         if d is None:
             return
         d.on_notice(n)
-        if n.kind in ("issued", "called", "no_show", "held", "transferred", "closed"):
+        if n.kind in CHANGES_WAITING:
             # Waiting counts are read on a worker so the writer thread is never held up.
             self._pool.submit(self._push_waiting_counts)
 
@@ -217,7 +216,7 @@ class KioskRuntime:
         return verify_pin(pin, self.config.staff.pin_hash)
 
     # ---- reads (cheap, but still better off the UI thread) -------------------------------------
-    def overview(self) -> dict[str, dict[str, Any]]:
+    def overview(self) -> dict[str, dict[str, int]]:
         return self.engine.queue_overview()
 
     def recent_calls(self, limit: int = 6) -> list[tuple[str, int, dt.datetime]]:
@@ -244,103 +243,12 @@ class KioskRuntime:
 
     # ---- health ------------------------------------------------------------------------------
     def health(self) -> Health:
-        if self._health is None:
-            self._refresh_health()
-        assert self._health is not None
-        return self._health
-
-    def _health_loop(self) -> None:
-        while not self._health_stop.wait(2.0):
-            try:
-                if self.printer is not None:
-                    self.printer.check_status()
-                self._auto_close()
-                self._refresh_health()
-            except Exception:
-                log.exception("health refresh failed")
-
-    def _auto_close(self) -> None:
-        """The nightly 日结 when staff did not press it: 30 minutes after the last session ends."""
-        now = self.engine.clock.now()
-        day = nightly_close_due(now, [sess.end for sess in self.config.sessions], self.config.timezone)
-        if day is None or self.db.read(lambda s: s.get(DayClose, day)) is not None:
-            return
-        removed = self.engine.close_day(day)
-        log.info("automatic close of %s: %d tickets removed", day, removed)
-        self.sync.push_soon(nightly=True)
-
-    def _refresh_health(self) -> None:
-        status = printer_state(self.printer)
-        fault = status.fault
-        buses = []
-        if self.dispatcher is not None:
-            for b in self.dispatcher.health():
-                buses.append(
-                    BusHealthView(
-                        name=b.name,
-                        state=str(getattr(b.state, "value", b.state)),
-                        last_error=str(b.last_error) if b.last_error else None,
-                        keypads=[
-                            KeypadHealthView(
-                                k.address,
-                                k.window,
-                                dt.datetime.fromtimestamp(k.last_seen, dt.UTC) if k.last_seen else None,
-                                k.status == "silent",
-                                k.not_understood,
-                            )
-                            for k in b.keypads
-                        ],
-                        frames_ok=b.counters.get("frames", 0),
-                        frames_dropped=sum(
-                            v for k, v in b.counters.items() if k.startswith("bad") or k == "bytes_dropped"
-                        ),
-                    )
-                )
-        try:
-            failures = self.engine.print_failures()
-            backlog = self.engine.outbox_backlog()
-        except Exception as exc:  # the database itself is failing: say so, don't crash the health loop
-            failures, backlog = [], -1
-            log.error("health read failed: %s", exc)
-        reason = None
-        if self.db.last_error:
-            reason = "数据库写入失败，暂停取号。请联系管理员检查存储。"
-        elif self.config.devices.printer_required and status.state.known_bad:
-            reason = (fault.reason if fault else "打印机故障") + " 请到窗口人工取号。"
-        self._health = Health(
-            printer_state=status.state.value if hasattr(status.state, "value") else str(status.state),
-            printer_message=fault.reason if fault else "正常",
-            printer_action=fault.staff_action if fault else "",
-            buses=buses,
-            sync=replace(self.sync.health(), backlog=backlog),
-            db_error=self.db.last_error,
-            print_failures=failures,
-            out_of_service_reason=reason,
-            notices=self._calendar_notices(),
-            boards=board_health(self.board),
-        )
-
-    def _calendar_notices(self) -> tuple[str, ...]:
-        """Warn ahead when the built-in calendar does not know the coming weeks' holidays."""
-        today = self.engine.ctx.today()
-        cal = self.config.calendar
-        for ahead in (0, 45):
-            day = today + dt.timedelta(days=ahead)
-            listed = any(d.year == day.year for d in (*cal.extra_holidays, *cal.extra_workdays))
-            if not self.engine.ctx.calendar.covered(day) and not listed:
-                return (
-                    f"内置节假日日历不含 {day.year} 年：请在配置 calendar.extra_holidays / extra_workdays 中"
-                    f"填入国务院公布的 {day.year} 年放假安排，或由街道中心下发节假日日历。",
-                )
-        return ()
+        return self.health_monitor.snapshot()
 
 
-def board_for(config: HallConfig, engine: QueueEngine, demo: bool) -> BoardServer | None:
-    """The call board the hall configures; the demo shows one on this machine even when none is."""
+def board_for(config: HallConfig, engine: QueueEngine) -> BoardServer | None:
+    """The call board the hall configures (the demo configures one on this machine)."""
     settings = config.board
-    if settings is None and demo:
-        # The demo's kiosk still shows and speaks its calls as before: the board is an extra view.
-        settings = BoardSettings(host="127.0.0.1", port=8765, voice="kiosk", kiosk_calls="full")
     if settings is None or not settings.enabled:
         return None
     return BoardServer(engine, settings)
@@ -361,10 +269,8 @@ def board_health(board: BoardServer | None) -> BoardHealthView | None:
     return BoardHealthView(url=board.url(), error=board.error, clients=clients)
 
 
-def build_runtime(
-    config: HallConfig, data_dir: Path, *, clock: Clock | None = None, demo: bool = False
-) -> KioskRuntime:
-    return KioskRuntime(config, data_dir, clock=clock, demo=demo)
+def build_runtime(config: HallConfig, data_dir: Path, *, clock: Clock | None = None) -> KioskRuntime:
+    return KioskRuntime(config, data_dir, clock=clock)
 
 
 __all__ = ["Health", "KioskRuntime", "SyncHealthView", "TicketOutcome", "build_runtime"]

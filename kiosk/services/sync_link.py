@@ -12,6 +12,7 @@ from kiosk.services.centre_config import document_store
 from kiosk.services.health import SyncHealthView
 from sync.client.kiosk_source import KioskOutboxSource
 from sync.client.scheduler import SyncScheduler
+from sync.client.state import SyncPhase
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,6 @@ class SyncLink:
 
     def health(self) -> SyncHealthView:
         if self.scheduler is None:
-            return SyncHealthView("disabled", 0, None, None)
+            return SyncHealthView(SyncPhase.DISABLED, 0, None, None)
         st = self.scheduler.status
-        return SyncHealthView(str(st.phase), st.backlog, st.last_success_at, st.last_error)
+        return SyncHealthView(st.phase, st.backlog, st.last_success_at, st.last_error)

@@ -27,14 +27,15 @@ from kiosk.engine.engine import QueueEngine
 from kiosk.engine.errors import DomainError
 from kiosk.engine.issuing import IssuedTicket
 from kiosk.services.documents import ticket_doc
+from sync.contract.enums import PRINTED_STATUSES, UNPRINTED_STATUSES, PrintStatus
 
 log = logging.getLogger(__name__)
 
 _PRINT_STATUS = {
-    TicketPrintState.PRINTED: "printed",
-    TicketPrintState.UNVERIFIED: "unverified",
-    TicketPrintState.PRINT_FAILED: "failed",
-    TicketPrintState.SHOWN_ON_SCREEN: "on_screen",
+    TicketPrintState.PRINTED: PrintStatus.PRINTED,
+    TicketPrintState.UNVERIFIED: PrintStatus.UNVERIFIED,
+    TicketPrintState.PRINT_FAILED: PrintStatus.FAILED,
+    TicketPrintState.SHOWN_ON_SCREEN: PrintStatus.ON_SCREEN,
 }
 
 
@@ -95,19 +96,17 @@ class TicketDesk:
         except DomainError as exc:
             return TicketOutcome(None, error=exc, message=exc.message)
         if t.created:
-            self.engine.record_print_result(t.id, "on_screen", "no printer configured")
+            self.engine.record_print_result(t.id, PrintStatus.ON_SCREEN, "no printer configured")
         return TicketOutcome(t, on_screen=True, message="请记下屏幕上的号码，叫号时以这个号码为准。")
 
     def _describe_existing(self, t: IssuedTicket) -> TicketOutcome:
         row = self.engine.ticket(t.id)
-        status = row.print_status if row else "pending"
+        status = row.print_status if row else PrintStatus.PENDING
         return TicketOutcome(
             t,
-            printed=status in ("printed", "unverified"),
-            on_screen=status in ("failed", "on_screen"),
-            message=""
-            if status in ("printed", "unverified")
-            else "请记下屏幕上的号码，叫号时以这个号码为准。",
+            printed=status in PRINTED_STATUSES,
+            on_screen=status in UNPRINTED_STATUSES,
+            message="" if status in PRINTED_STATUSES else "请记下屏幕上的号码，叫号时以这个号码为准。",
             extra={"repeat": True},
         )
 
@@ -119,7 +118,7 @@ class TicketDesk:
         result: PrintResult = self.printer.print_doc(ticket_doc(self.engine.config, t, reprint=True)).result(
             self.timeout_s
         )
-        status = "printed" if result.ok else "failed"
+        status = PrintStatus.PRINTED if result.ok else PrintStatus.FAILED
         detail = f"{result.fault.code} {result.fault.detail}".strip() if result.fault else None
         self.engine.record_print_result(t.id, status, detail, reprint=True)
         return TicketOutcome(

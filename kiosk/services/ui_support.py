@@ -12,27 +12,38 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from drivers.keypad.transport import LinkState
+from drivers.printer.status import PrinterState
 from kiosk.config.schema import HallConfig, Service
 from kiosk.db import models as m
+from kiosk.services.health import Health
+from sync.client.state import SyncPhase
+from sync.contract.enums import WindowStatus
 
 WEEKDAYS = "一二三四五六日"
-WINDOW_STATUS = {"open": "空闲", "serving": "办理中", "calling": "呼叫中", "paused": "暂停服务"}
+WINDOW_STATUS = {WindowStatus.OPEN: "空闲", WindowStatus.PAUSED: "暂停服务"}
 PRINTER_STATES = {
-    "ready": "正常",
-    "paper_near_end": "纸将用完",
-    "paper_out": "缺纸",
-    "cover_open": "纸仓盖打开",
-    "offline": "离线",
-    "cutter_error": "切刀故障",
-    "no_reply": "无应答（未连接或断电）",
+    PrinterState.READY: "正常",
+    PrinterState.PAPER_NEAR_END: "纸将用完",
+    PrinterState.PAPER_OUT: "缺纸",
+    PrinterState.COVER_OPEN: "纸仓盖打开",
+    PrinterState.OFFLINE: "离线",
+    PrinterState.CUTTER_ERROR: "切刀故障",
+    PrinterState.UNKNOWN: "无应答（未连接或断电）",
 }
-BUS_STATES = {"up": "正常", "down": "断开", "reconnecting": "正在重连", "stopped": "已停止"}
+BUS_STATES = {
+    LinkState.UP: "正常",
+    LinkState.DOWN: "断开",
+    LinkState.RECONNECTING: "正在重连",
+    LinkState.STOPPED: "已停止",
+}
 SYNC_STATES = {
-    "disabled": "未启用",
-    "idle": "等待中",
-    "syncing": "同步中",
-    "ok": "正常",
-    "failing": "连接失败",
+    SyncPhase.DISABLED: "未启用",
+    SyncPhase.NOT_ENROLLED: "本机尚未在街道中心登记",
+    SyncPhase.IDLE: "正常",
+    SyncPhase.SYNCING: "同步中",
+    SyncPhase.DEGRADED: "连接失败，稍后自动重试",
+    SyncPhase.ERROR: "出错，需要管理员处理",
 }
 
 
@@ -40,7 +51,7 @@ SYNC_STATES = {
 class WindowRow:
     number: int
     name: str
-    status: str  # open | serving | calling | paused …
+    status: WindowStatus
     current: str | None  # the ticket number at the window, if any
     has_keypad: bool
 
@@ -60,7 +71,13 @@ def window_board(engine: Any) -> list[WindowRow]:
                 if h is not None and h.finished_at is None and t is not None:
                     current = t.number
             rows.append(
-                WindowRow(w.number, w.name, ws.status if ws else "open", current, w.keypad is not None)
+                WindowRow(
+                    w.number,
+                    w.name,
+                    WindowStatus(ws.status) if ws else WindowStatus.OPEN,
+                    current,
+                    w.keypad is not None,
+                )
             )
         return rows
 
@@ -161,4 +178,30 @@ def board_lines(boards: Any, now: dt.datetime) -> list[str]:
             "在线" if c.connected else f"[color=#C62828]已断开[/color]，最近在线 {ago_text(c.last_seen, now)}"
         )
         lines.append(f"　{page}（{c.address}）：{seen}")
+    return lines
+
+
+def health_lines(h: Health, now: dt.datetime) -> list[str]:
+    """The staff screen's device and sync panel, in Chinese (Kivy markup). ``now`` is the wall clock:
+    devices and sync stamp their times with it, not with the hall's (demo) clock."""
+    printer = PRINTER_STATES.get(h.printer_state, h.printer_state)
+    lines = [
+        f"[b]打印机[/b]：{printer}" + (f"（{h.printer_message}）" if h.printer_message != "正常" else "")
+    ]
+    if h.printer_action:
+        lines.append(f"　处理：{h.printer_action}")
+    for bus in h.buses:
+        lines.append(
+            f"[b]评价器总线 {bus.name}[/b]：{BUS_STATES.get(bus.state, bus.state)}"
+            + (f"，{bus.last_error}" if bus.last_error else "")
+        )
+        lines.extend(keypad_line(k, now) for k in bus.keypads)
+    if not h.buses:
+        lines.append("[b]评价器[/b]：未配置（用下方软件呼叫器）")
+    s = h.sync
+    last_ok = ago_text(s.last_success, now)
+    lines.append(f"[b]同步到街道中心[/b]：{SYNC_STATES[s.state]}，待上传 {s.backlog} 条，最近成功 {last_ok}")
+    if s.last_error:
+        lines.append(f"　最近错误：{s.last_error}")
+    lines.append("[b]数据库[/b]：" + (f"[color=#C62828]{h.db_error}[/color]" if h.db_error else "正常"))
     return lines

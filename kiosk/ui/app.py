@@ -21,6 +21,7 @@ from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, Strin
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition
 
+from kiosk.engine.notices import Notice, NoticeKind
 from kiosk.services import ui_support as fmt
 from kiosk.ui import fonts, hardening, render_cost, theme
 from kiosk.ui.bridge import background, on_ui
@@ -243,16 +244,16 @@ class KioskApp(App):
         if self.sm.current == "staff":
             self.screen("staff").show_health(self.health)
 
-    def _notice_from_worker(self, notice: Any) -> None:
+    def _notice_from_worker(self, notice: Notice) -> None:
         on_ui(self._on_notice, notice)  # runtime threads never touch widgets
 
-    def _on_notice(self, notice: Any) -> None:
-        if notice.kind == "called" and notice.number and notice.window:
+    def _on_notice(self, notice: Notice) -> None:
+        if notice.kind == NoticeKind.CALLED and notice.number and notice.window:
             self.overlay.enqueue(notice.number, notice.window, notice.recall)
             calls = [c for c in self.recent_calls if c[0] != notice.number]
             self.recent_calls = [(notice.number, notice.window), *calls][:8]
         self._refresh_trigger()
-        if self.demo and notice.kind in ("issued", "rating", "finished"):
+        if self.demo and notice.kind in (NoticeKind.ISSUED, NoticeKind.RATING, NoticeKind.FINISHED):
             self._preview_trigger()
         if self.sm.current == "staff":
             self.screen("staff").on_notice(notice)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 from kiosk.engine.summary import DayRecords, DaySummary, Figures, compute_summary
 from sync.centre import models
 from sync.centre.followups import FollowupView, views
+from sync.contract.enums import FollowupKind, FollowupStatus
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 log = logging.getLogger(__name__)
@@ -198,14 +199,14 @@ def _overdue(conn: Connection, hall_id: str, as_of: dt.date) -> tuple[list[Follo
         conn.execute(
             select(models.Followup).where(
                 models.Followup.hall_id == hall_id,
-                models.Followup.status == "open",
+                models.Followup.status == FollowupStatus.OPEN,
                 models.Followup.due_date < as_of.isoformat(),
             )
         )
     )
     open_views = [v for v in views(conn, rows) if v.overdue(as_of)]  # type: ignore[arg-type]
-    promised = [v for v in open_views if v.data.get("kind") == "promised"]
-    others = [v for v in open_views if v.data.get("kind") != "promised"]
+    promised = [v for v in open_views if v.data.get("kind") == FollowupKind.PROMISED]
+    others = [v for v in open_views if v.data.get("kind") != FollowupKind.PROMISED]
     key = lambda v: (str(v.data.get("due_date")), v.data["id"])  # noqa: E731
     return sorted(promised, key=key), sorted(others, key=key)
 
@@ -219,7 +220,7 @@ def _dissatisfied(
     rows = list(
         conn.execute(
             select(models.Followup).where(
-                models.Followup.hall_id == hall_id, models.Followup.kind != "promised"
+                models.Followup.hall_id == hall_id, models.Followup.kind != FollowupKind.PROMISED
             )
         )
     )

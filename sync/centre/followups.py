@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from sync.centre import models
+from sync.contract.enums import FollowupStatus
 
 ACTIONS = ("callback", "rectification", "note")
 
@@ -65,12 +66,12 @@ class FollowupView:
 
     @property
     def done(self) -> bool:
-        return self.data.get("status") == "done" or any(r["done"] for r in self.results)
+        return self.data.get("status") == FollowupStatus.DONE or any(r["done"] for r in self.results)
 
     @property
     def status(self) -> str:
-        if self.data.get("status") == "done":
-            return "done"
+        if self.data.get("status") == FollowupStatus.DONE:
+            return FollowupStatus.DONE
         return "done at centre" if any(r["done"] for r in self.results) else "open"
 
     def overdue(self, today: date) -> bool:

@@ -63,7 +63,7 @@ class KioskOutboxSource:
             row.last_success_at = at
             row.last_error = None
 
-        self.db.run(w)
+        self.db.run(w, name="sync.set_acked")
 
     def record_error(self, text: str) -> None:
         def w(s: Session) -> None:
@@ -71,7 +71,7 @@ class KioskOutboxSource:
             row.last_error = text[:2000]
             row.last_error_at = datetime.now().astimezone()
 
-        self.db.run(w)
+        self.db.run(w, name="sync.record_error")
 
     # ConfigSink
     def config_version(self) -> int:
@@ -87,4 +87,4 @@ class KioskOutboxSource:
                 self.apply_documents(s, documents)
             _state(s).config_version = version
 
-        self.db.run(w)
+        self.db.run(w, name="sync.apply_config")

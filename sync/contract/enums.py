@@ -96,3 +96,11 @@ class IgnoredReason(enum.StrEnum):
     ALREADY_RATED = "already_rated"
     EXPIRED = "expired"
     UNKNOWN_KEY = "unknown_key"
+
+
+#: A ticket in one of these is still in the day's queue: the close (日结) removes it.
+OPEN_TICKET_STATUSES = frozenset({TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.HELD})
+#: The ticket came out of the printer (or very probably did).
+PRINTED_STATUSES = frozenset({PrintStatus.PRINTED, PrintStatus.UNVERIFIED})
+#: The ticket was never printed as issued (counted as a print failure).
+UNPRINTED_STATUSES = frozenset({PrintStatus.FAILED, PrintStatus.ON_SCREEN})

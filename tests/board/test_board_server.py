@@ -176,7 +176,7 @@ def test_staff_lines_list_each_board_and_when_it_was_last_seen(runtime: KioskRun
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and sum(c.connected for c in runtime.board.clients()) != 1:
         time.sleep(0.05)
-    runtime._refresh_health()
+    runtime.health_monitor.refresh()
     health = runtime.health()
     lines = board_lines(health.boards, dt.datetime.now(dt.UTC))
     assert lines[0].endswith("1 块屏已连接")

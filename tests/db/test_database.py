@@ -158,3 +158,25 @@ def test_submit_after_close_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(DatabaseUnavailable):
         db.run(lambda s: None)
+
+
+def test_a_failed_write_is_logged_with_the_operations_name(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def boom(_s: Session) -> None:
+        raise OSError("disk full")
+
+    with (
+        Database(tmp_path / "k.db") as db,
+        caplog.at_level("ERROR", logger="kiosk.db.database"),
+        pytest.raises(OSError),
+    ):
+        db.run(boom, name="issuing.issue")
+    assert any("issuing.issue" in r.getMessage() and "disk full" in r.getMessage() for r in caplog.records)
+
+
+def test_engine_operations_reach_the_writer_by_name() -> None:
+    from kiosk.engine import calling
+    from kiosk.engine.engine import _task_name
+
+    assert _task_name(calling.call_next) == "calling.call_next"

@@ -217,12 +217,12 @@ def test_finishing_on_the_touch_screen_invites_the_rating_on_the_keypad(runtime:
 def test_the_day_closes_by_itself_after_hours(runtime: KioskRuntime, clock: ManualClock) -> None:
     out = runtime.issue_ticket("pension_enrol").result(30)
     assert out.ticket is not None
-    runtime._auto_close()
+    runtime.nightly_close.run_once()
     assert ticket_row(runtime, out.ticket.id).status == "waiting", "not during opening hours"
     clock.set(dt.datetime(2026, 11, 26, 10, 5, tzinfo=dt.UTC))  # 18:05 in Shanghai
-    runtime._auto_close()
+    runtime.nightly_close.run_once()
     assert ticket_row(runtime, out.ticket.id).status == "removed"
-    runtime._auto_close()  # idempotent: the day is closed once
+    runtime.nightly_close.run_once()  # idempotent: the day is closed once
     assert runtime.db.read(lambda s: s.scalar(select(func.count()).select_from(m.DayClose))) == 1
 
 
@@ -239,15 +239,15 @@ def test_a_hall_open_until_23_45_is_not_closed_while_open(sample_config: HallCon
     evening = ManualClock(dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC))  # 20:00 in Shanghai
     rt = build_runtime(late, tmp_path / "late", clock=evening).start()
     try:
-        rt._auto_close()
+        rt.nightly_close.run_once()
         out = rt.issue_ticket("pension_enrol").result(30)
         assert out.ticket is not None, out
         assert rt.overview()["pension_enrol"]["refused"] == ""
         evening.set(dt.datetime(2026, 11, 26, 16, 10, tzinfo=dt.UTC))  # 00:10: not yet
-        rt._auto_close()
+        rt.nightly_close.run_once()
         assert ticket_row(rt, out.ticket.id).status == "waiting"
         evening.set(dt.datetime(2026, 11, 26, 16, 16, tzinfo=dt.UTC))  # 00:16, past 23:45 + 30 min
-        rt._auto_close()
+        rt.nightly_close.run_once()
         assert ticket_row(rt, out.ticket.id).status == "removed"
         closed = rt.db.read(lambda s: list(s.scalars(select(m.DayClose.business_date))))
         # The 25th was closed at 20:00 (its moment, 00:15 that morning, had passed); the 26th only now.
@@ -262,7 +262,7 @@ def test_health_reports_the_printer_and_every_keypad(runtime: KioskRuntime) -> N
     sim.set_state("paper_out")
     assert runtime.printer is not None
     runtime.printer.check_status().result(10)
-    runtime._refresh_health()
+    runtime.health_monitor.refresh()
     h = runtime.health()
     assert h.printer_state == "paper_out" and "纸" in h.printer_action
     assert [k.window for b in h.buses for k in b.keypads] == [1, 2, 3, 4]
@@ -299,9 +299,38 @@ def test_staff_are_warned_when_next_years_holidays_are_unknown(
     late_december = ManualClock(dt.datetime(2027, 12, 20, 1, 30, tzinfo=dt.UTC))
     rt = build_runtime(unknown, tmp_path / "d", clock=late_december)
     try:
-        assert any("2027" in n or "2028" in n for n in rt._calendar_notices())
+        assert any("2027" in n or "2028" in n for n in rt.health_monitor.calendar_notices())
         known = ManualClock(dt.datetime(2025, 11, 3, 1, 30, tzinfo=dt.UTC))
         rt.engine.ctx.clock = known
-        assert rt._calendar_notices() == ()
+        assert rt.health_monitor.calendar_notices() == ()
     finally:
         rt.stop()
+
+
+def test_stop_joins_every_background_thread(
+    sample_config: HallConfig, clock: ManualClock, tmp_path: Path
+) -> None:
+    import threading
+
+    rt = build_runtime(sample_config, tmp_path / "d", clock=clock).start()
+    names = {p.name for p in rt.parts}
+    assert {"kiosk-health", "kiosk-nightly-close"} <= names
+    assert names <= {t.name for t in threading.enumerate()}
+    rt.stop()
+    assert not names & {t.name for t in threading.enumerate()}
+
+
+def test_health_shows_the_database_writers_queue(runtime: KioskRuntime) -> None:
+    import threading
+
+    gate = threading.Event()
+    runtime.db.submit(lambda _s: gate.wait(10), "test.hold_the_writer")
+    runtime.db.submit(lambda _s: None, "test.queued")
+    runtime.db.submit(lambda _s: None, "test.queued")
+    try:
+        wait_until(lambda: runtime.db.queue_length == 2)
+        runtime.health_monitor.refresh()
+        assert runtime.health().db_queue == 2
+    finally:
+        gate.set()
+    wait_until(lambda: runtime.db.queue_length == 0)

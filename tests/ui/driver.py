@@ -466,7 +466,9 @@ def closed_then_open(p: Any, rt: Any, data: Path) -> None:
     on_ticket_screen(p, "printed")
 
 
-closed_then_open.clock_at = "2026-11-25 20:30"  # type: ignore[attr-defined]
+# After hours but before the nightly close (18:00): the scenario then winds the clock back to 09:00, which
+# a day already closed by the nightly close (its own thread, every 2 s) would refuse.
+closed_then_open.clock_at = "2026-11-25 17:45"  # type: ignore[attr-defined]
 
 
 @scenario
@@ -612,6 +614,7 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.ui.fonts import register_default_font
 
     assert register_default_font(), "no Chinese font"
+    from kiosk.services.demo import build_demo_runtime
     from kiosk.services.runtime import build_runtime
     from kiosk.ui.app import KioskApp
     from kiosk.ui.automation import fixed_clock, run_with_pilot, sample_config
@@ -623,7 +626,8 @@ def main(argv: list[str] | None = None) -> int:
         config = config.model_copy(update={"devices": devices})
     config = with_changes(config, getattr(fn, "config_changes", {}))
     clock = fixed_clock(getattr(fn, "clock_at", "2026-11-25 10:00"))
-    runtime = build_runtime(config, args.data_dir, clock=clock, demo=getattr(fn, "demo", False)).start()
+    build = build_demo_runtime if getattr(fn, "demo", False) else build_runtime
+    runtime = build(config, args.data_dir, clock=clock).start()
     app = KioskApp(runtime, portrait=h > w)
     try:
         errors = run_with_pilot(app, lambda p: SCENARIOS[args.scenario](p, runtime, args.data_dir))

@@ -14,10 +14,12 @@ from kivy.properties import BooleanProperty, DictProperty, ListProperty, StringP
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
+from kiosk.engine.notices import NoticeKind
 from kiosk.services import ui_support as fmt
 from kiosk.ui.bridge import background, when_done
 from kiosk.ui.screens.window_sheet import WindowSheet  # noqa: F401  (used in the .kv rules)
 from kiosk.ui.widgets import ClipScrollView, ShowIf  # noqa: F401  (used in the .kv rules)
+from sync.contract.enums import WindowStatus
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 log = logging.getLogger(__name__)
@@ -29,6 +31,18 @@ CALLER_OPS = (
     ("finish", "办结"),
     ("pause", "暂停"),
     ("resume", "恢复"),
+)
+#: Notices after which the figures, the board or the last ticket may read differently.
+REFRESH_ON = frozenset(
+    {
+        NoticeKind.CALLED,
+        NoticeKind.FINISHED,
+        NoticeKind.NO_SHOW,
+        NoticeKind.PAUSED,
+        NoticeKind.RESUMED,
+        NoticeKind.RATING,
+        NoticeKind.ISSUED,
+    }
 )
 OP_DONE = {
     "call_next": "已叫号",
@@ -82,27 +96,7 @@ class StaffScreen(Screen):
     def show_health(self, h: Any) -> None:
         # Devices and sync stamp their times with the wall clock, not the hall's (demo) clock.
         now = dt.datetime.now(dt.UTC)
-        printer = fmt.PRINTER_STATES.get(h.printer_state, h.printer_state)
-        lines = [
-            f"[b]打印机[/b]：{printer}" + (f"（{h.printer_message}）" if h.printer_message != "正常" else "")
-        ]
-        if h.printer_action:
-            lines.append(f"　处理：{h.printer_action}")
-        for bus in h.buses:
-            lines.append(
-                f"[b]评价器总线 {bus.name}[/b]：{fmt.BUS_STATES.get(bus.state, bus.state)}"
-                + (f"，{bus.last_error}" if bus.last_error else "")
-            )
-            lines.extend(fmt.keypad_line(k, now) for k in bus.keypads)
-        if not h.buses:
-            lines.append("[b]评价器[/b]：未配置（用下方软件呼叫器）")
-        s = h.sync
-        sync_state = fmt.SYNC_STATES.get(s.state, s.state)
-        last_ok = fmt.ago_text(s.last_success, now)
-        lines.append(f"[b]同步到街道中心[/b]：{sync_state}，待上传 {s.backlog} 条，最近成功 {last_ok}")
-        if s.last_error:
-            lines.append(f"　最近错误：{s.last_error}")
-        lines.append("[b]数据库[/b]：" + (f"[color=#C62828]{h.db_error}[/color]" if h.db_error else "正常"))
+        lines = fmt.health_lines(h, now)
         lines.extend(fmt.board_lines(getattr(h, "boards", None), now))
         self.health_text = "\n".join(lines)
         self.failures = [(tid, number, err or "") for tid, number, err in h.print_failures][-4:]
@@ -134,8 +128,8 @@ class StaffScreen(Screen):
         for r in board:
             row = self.rows.get(str(r.number))
             if row is not None:
-                if r.status == "paused":
-                    row.status = "暂停服务"
+                if r.status == WindowStatus.PAUSED:
+                    row.status = fmt.WINDOW_STATUS[r.status]
                 elif r.current:
                     row.status = f"当前 {r.current}"
                 else:
@@ -177,9 +171,9 @@ class StaffScreen(Screen):
         self.refresh()
 
     def on_notice(self, notice: Any) -> None:
-        if notice.kind == "issued" and notice.ticket_id:
+        if notice.kind == NoticeKind.ISSUED and notice.ticket_id:
             self.last_ticket, self.last_ticket_id = notice.number or "", notice.ticket_id
-        if notice.kind in ("called", "finished", "no_show", "paused", "resumed", "rating", "issued"):
+        if notice.kind in REFRESH_ON:
             self.refresh()
 
     # ---- voice ---------------------------------------------------------------------------------

@@ -19,10 +19,15 @@ from kivy.uix.floatlayout import FloatLayout
 from kiosk.ui import theme
 from kiosk.ui.bridge import background, when_done
 from kiosk.ui.widgets import KioskButton, ShowIf  # noqa: F401  (ShowIf is used in the .kv rules)
+from sync.contract.enums import Outcome
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
-OUTCOME_DONE = {"promised": "记为承诺件", "referred": "已转办", "materials_incomplete": "已记材料不全"}
+OUTCOME_DONE = {
+    Outcome.PROMISED: "记为承诺件",
+    Outcome.REFERRED: "已转办",
+    Outcome.MATERIALS_INCOMPLETE: "已记材料不全",
+}
 PICK_COLUMNS = 6
 
 
@@ -125,16 +130,16 @@ class WindowSheet(FloatLayout):
         if view is None or not view.current_number:
             self._say(f"{self.window} 号窗口当前没有正在办理的号")
             return
-        if outcome == "materials_incomplete" and not self.missing:
+        if outcome == Outcome.MATERIALS_INCOMPLETE and not self.missing:
             self._say("请先勾选缺少的材料")
             return
-        missing = list(self.missing) if outcome == "materials_incomplete" else None
+        missing = list(self.missing) if outcome == Outcome.MATERIALS_INCOMPLETE else None
         args: tuple[Any, ...] = (outcome, missing) if missing else (outcome,)
         number, service = view.current_number, view.current_service
         self._run("finish", args, lambda _r: self._finished(outcome, number, service, missing))
 
     def _finished(self, outcome: str, number: str, service: str, missing: list[str] | None) -> None:
-        done = f"{self.window} 号窗口{OUTCOME_DONE[outcome]}：{number}"
+        done = f"{self.window} 号窗口{OUTCOME_DONE[Outcome(outcome)]}：{number}"
         if not missing:
             self._say(done)
             return
