@@ -282,7 +282,7 @@ def test_the_staff_screen_counts_frames_a_keypad_sent_that_nobody_understood(run
         time.sleep(0.3)  # past the echo window of our ACK, which has the same bytes
 
     def window_2() -> object:
-        runtime._refresh_health()
+        runtime.health_monitor.refresh()
         return next(k for b in runtime.health().buses for k in b.keypads if k.window == 2)
 
     wait_until(lambda: window_2().not_understood == 2)  # type: ignore[attr-defined]
