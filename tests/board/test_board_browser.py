@@ -126,6 +126,27 @@ def test_two_calls_a_second_apart_both_appear_in_order(browser: Browser, kiosk: 
     assert spoken[1]["start"] >= spoken[0]["end"]
 
 
+def test_a_windows_newer_call_replaces_its_call_still_waiting_to_be_highlighted(
+    browser: Browser, kiosk: BoardKiosk
+) -> None:
+    kiosk.issue("pension_enrol", "minimum_living", "minimum_living")
+    board = open_page(browser, kiosk.url("/board"))
+    kiosk.press(1, "CALL_NEXT")
+    expect(board.locator("#callout-number")).to_have_text("A001", timeout=WAIT_MS)
+    # While A001 is highlighted (and spoken), window 3 calls D001, marks it 过号 and calls D002:
+    # D001 never takes the screen, as on the kiosk's own overlay.
+    kiosk.press(3, "CALL_NEXT")
+    kiosk.press(3, "NO_SHOW")
+    kiosk.press(3, "CALL_NEXT")
+    expect(board.locator("#win-3-current")).to_have_text("D002", timeout=WAIT_MS)
+    assert board.evaluate("window.boardHighlights") == ["A001"], "A001 was cut short"
+    expect(board.locator("#callout-number")).to_have_text("D002", timeout=WAIT_MS)
+    expect(board.locator("#callout")).to_be_hidden(timeout=WAIT_MS)
+    assert board.evaluate("window.boardHighlights") == ["A001", "D002"]
+    assert [line.split()[0] for line in latest(board)[:3]] == ["D002", "D001", "A001"]
+    expect(board.locator("#latest li").nth(1)).to_contain_text("过号")
+
+
 def test_a_killed_kiosk_shows_the_outage_and_the_board_recovers_after_the_restart(
     browser: Browser, kiosk: BoardKiosk
 ) -> None:

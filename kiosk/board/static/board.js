@@ -15,6 +15,7 @@
   // the machine's: performance.timeOrigin + performance.now()).
   var paints = (window.boardPaints = []);
   var spoken = (window.boardSpoken = []);
+  var highlighted = (window.boardHighlights = []);
   window.boardOnline = false;
 
   var clientId = (function () {
@@ -142,6 +143,7 @@
       return;
     }
     showing = true;
+    highlighted.push(c.number);
     document.querySelectorAll("[data-window].fresh").forEach(function (el) { el.classList.remove("fresh"); });
     var card = $("win-" + c.window);
     if (card) card.classList.add("fresh");
