@@ -6,22 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 
-# Python 3.11–3.13 (pyproject's requires-python): $PYTHON if set; else the system python3 when it is in
-# range (Debian 12: 3.11, Debian 13 and Raspberry Pi OS on it: 3.13, Ubuntu 24.04: 3.12); else the newest
-# python3.1x on PATH or built by pyenv.
-in_range() { "$1" -c 'import sys, venv, ensurepip; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)' 2>/dev/null; }
-find_python() {
-  local c p
-  if [ -n "${PYTHON:-}" ]; then
-    p=$(command -v "$PYTHON" 2>/dev/null) && in_range "$p" && { echo "$p"; return 0; }
-    return 1
-  fi
-  for c in python3 python3.13 python3.12 python3.11 "$HOME"/.pyenv/versions/3.1[321]*/bin/python3; do
-    p=$(command -v "$c" 2>/dev/null) || continue
-    in_range "$p" && { echo "$p"; return 0; }
-  done
-  return 1
-}
+. scripts/find-python.sh   # in_range, find_python: Python 3.11–3.13
 
 # What the kiosk needs from Debian: Python (3.11–3.13) with venv, a CJK font (otherwise Chinese shows as
 # empty boxes) and fonts-hanazono for the 生僻字 outside it (𠮷, CJK Extension B), Mesa/libGL for Kivy, Xvfb (+ libXtst for the UI tests' real pointer events), espeak-ng to regenerate the
