@@ -65,4 +65,6 @@ def test_setup_says_what_to_install(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHON": str(tmp_path / "no-such-python")}
     done = subprocess.run([str(ROOT / "scripts" / "setup.sh")], env=env, capture_output=True, text=True)
     assert done.returncode == 1
-    assert "Python 3.11, 3.12 or 3.13" in done.stderr and "apt-get install python3" in done.stderr, done.stderr
+    assert "Python 3.11, 3.12 or 3.13" in done.stderr and "apt-get install python3" in done.stderr, (
+        done.stderr
+    )
