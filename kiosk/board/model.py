@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.config.schema import HallConfig
-from kiosk.engine.context import Notice
+from kiosk.engine.notices import CHANGES_WAITING, Notice, NoticeKind
 from kiosk.services.call_words import segments_for
 from kiosk.services.ui_support import date_text
 
@@ -36,10 +36,10 @@ class CallMark(enum.StrEnum):
     NO_SHOW = "过号"
 
 
-# Notices after which the waiting counts may have changed.
-QUEUE_CHANGES = frozenset({"issued", "called", "no_show", "held", "transferred", "closed"})
-# Notices after which nobody is being served at the window any more.
-WINDOW_FREED = frozenset({"finished", "no_show", "held", "transferred"})
+QUEUE_CHANGES = CHANGES_WAITING
+"""Notices after which the board re-reads the waiting counts."""
+WINDOW_FREED = frozenset({NoticeKind.FINISHED, NoticeKind.NO_SHOW, NoticeKind.HELD, NoticeKind.TRANSFERRED})
+"""Notices after which nobody is being served at the window any more."""
 
 
 @dataclass
@@ -152,9 +152,9 @@ class BoardModel:
     # ---- notices -------------------------------------------------------------------------------------
     def apply(self, n: Notice) -> list[tuple[EventKind, dict[str, Any]]]:
         """The events a notice makes (none for notices the board does not show)."""
-        kind = str(n.kind)
+        kind = n.kind
         w = self.windows.get(n.window) if n.window is not None else None
-        if kind == "called" and w is not None and n.number:
+        if kind is NoticeKind.CALLED and w is not None and n.number:
             w.current, w.recall = n.number, bool(n.recall)
             self.latest = [c for c in self.latest if c.number != n.number]
             mark = CallMark.RECALLED.value if n.recall else ""
@@ -169,7 +169,7 @@ class BoardModel:
             return [(EventKind.CALL, call)]
         if kind in WINDOW_FREED and w is not None:
             mark = ""
-            if kind == "no_show" and n.number:
+            if kind is NoticeKind.NO_SHOW and n.number:
                 mark = CallMark.NO_SHOW.value
                 for c in self.latest:
                     if c.number == n.number:
@@ -177,8 +177,8 @@ class BoardModel:
             if w.current is not None and (n.number is None or w.current == n.number):
                 w.current, w.recall = None, False
             return [(EventKind.WINDOW, {**w.json(), "ended": n.number, "mark": mark})]
-        if kind in ("paused", "resumed") and w is not None:
-            w.paused = kind == "paused"
+        if kind in (NoticeKind.PAUSED, NoticeKind.RESUMED) and w is not None:
+            w.paused = kind is NoticeKind.PAUSED
             return [(EventKind.WINDOW, {**w.json(), "ended": None, "mark": ""})]
         return []
 

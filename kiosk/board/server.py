@@ -25,8 +25,8 @@ from kiosk.board.hub import BoardClient, EventHub
 from kiosk.board.model import QUEUE_CHANGES, BoardModel, EventKind, clock_texts
 from kiosk.board.web import create_app
 from kiosk.config.schema import BoardSettings
-from kiosk.engine.context import Notice
 from kiosk.engine.engine import QueueEngine
+from kiosk.engine.notices import Notice, NoticeKind
 
 log = logging.getLogger(__name__)
 OVERVIEW_EVERY_S = 30.0
@@ -155,13 +155,13 @@ class BoardServer:
     def _apply(self, notices: list[Notice]) -> bool:
         refresh = False
         for n in notices:
-            if str(n.kind) == "closed":
+            if n.kind is NoticeKind.CLOSED:
                 self._reload(announce=True)
                 continue
             with self.hub.lock:
                 for kind, data in self.model.apply(n):
                     self.hub.publish_locked(kind, data)
-            refresh = refresh or str(n.kind) in QUEUE_CHANGES
+            refresh = refresh or n.kind in QUEUE_CHANGES
         return refresh
 
     def _refresh_queue(self) -> None:
