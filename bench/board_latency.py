@@ -80,8 +80,8 @@ def reply(obj: dict[str, Any]) -> None:
 def child(calls: int, with_board: bool) -> None:
     from drivers.keypad.events import StaffAction
     from kiosk.config.schema import BoardSettings
-    from kiosk.ui.automation import fixed_clock, run_with_pilot, sample_config
     from kiosk.ui.hardening import configure
+    from tests.ui.automation import fixed_clock, run_with_pilot, sample_config
 
     configure(size=(1920, 1080))
     from kiosk.ui.fonts import register_default_font
@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         child(args.calls, args.boards > 0)
         return 0
 
-    from kiosk.ui.automation import VirtualDisplay
+    from tests.ui.automation import VirtualDisplay
 
     display = VirtualDisplay("1920x1080")
     try:

@@ -1,6 +1,6 @@
 """Benchmark: the street centre ingesting one night of the street's halls, and rendering its summary.
 
-Each hall-day is a simulated kiosk outbox (``sync.simulate``: 2,000 tickets, about seven events each),
+Each hall-day is a simulated kiosk outbox (``tests.sync_simulate``: 2,000 tickets, about seven events each),
 pushed in batches of 1,000 the way the kiosk sends them. The timed path is the server's own per-request
 work after HTTP: HMAC check and nonce, envelope checks, idempotent insert, materialisation, commit.
 ``--http-halls`` more halls go end to end through a real uvicorn on loopback with the real client.
@@ -39,7 +39,7 @@ from sync.centre.db import make_engine, migrate  # noqa: E402
 from sync.centre.ingest import KioskRef, ingest_push  # noqa: E402
 from sync.centre.security import authenticate  # noqa: E402
 from sync.centre.summary_html import render_street  # noqa: E402
-from sync.simulate import hall_day  # noqa: E402
+from tests.sync_simulate import hall_day  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DAY = date(2026, 11, 25)
@@ -113,7 +113,7 @@ def http_end_to_end(url: str, schema: str | None, halls: int, tickets: int) -> d
     from sync.client.kiosk_source import KioskOutboxSource
     from sync.client.pusher import Pusher
     from sync.client.session import SignedClient
-    from sync.testing import fill_outbox, running_centre
+    from tests.sync_support import fill_outbox, running_centre
 
     with tempfile.TemporaryDirectory() as tmp, running_centre(url, schema) as centre:
         pushers, events = [], 0

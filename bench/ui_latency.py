@@ -60,7 +60,7 @@ def _kiosk(config, data: Path, clock=None):  # type: ignore[no-untyped-def]
 
 
 def child_latency(touches: int, spawned_at: float) -> dict[str, object]:
-    from kiosk.ui.automation import fixed_clock, run_with_pilot, sample_config
+    from tests.ui.automation import fixed_clock, run_with_pilot, sample_config
 
     data = Path(tempfile.mkdtemp(prefix="bench-ui-", dir=os.environ.get("BENCH_DATA_DIR")))
     runtime, app = _kiosk(sample_config(baudrate=10_000_000), data, fixed_clock())
@@ -130,9 +130,9 @@ def child_latency(touches: int, spawned_at: float) -> dict[str, object]:
 
 
 def child_load(seconds: float) -> dict[str, object]:
-    from kiosk.ui.automation import fixed_clock, run_with_pilot, sample_config
     from sync.client.settings import SyncSettings
     from sync.signing import KioskKey
+    from tests.ui.automation import fixed_clock, run_with_pilot, sample_config
 
     data = Path(tempfile.mkdtemp(prefix="bench-ui-load-", dir=os.environ.get("BENCH_DATA_DIR")))
     config = sample_config(baudrate=9600)
@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child_load(args.load_seconds)), file=sys.__stdout__, flush=True)
         return 0
 
-    from kiosk.ui.automation import VirtualDisplay
+    from tests.ui.automation import VirtualDisplay
 
     display = VirtualDisplay("1920x1080")
     where = args.dir or Path(tempfile.gettempdir())

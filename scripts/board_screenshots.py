@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from kiosk.config.schema import BoardSettings
     from kiosk.services.runtime import build_runtime
-    from kiosk.ui.automation import fixed_clock, sample_config
+    from tests.ui.automation import fixed_clock, sample_config
 
     config = sample_config()
     ticker = ["办理社保业务请携带身份证原件", "过号请向窗口工作人员说明", "请保管好随身物品"]

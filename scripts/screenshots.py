@@ -45,7 +45,7 @@ def child(size: str, out: Path, variant: str) -> int:
 
     register_default_font()
     from kiosk.ui.app import KioskApp
-    from kiosk.ui.automation import fixed_clock, run_with_pilot, sample_config
+    from tests.ui.automation import fixed_clock, run_with_pilot, sample_config
 
     data = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))
     if variant == "broken":
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         size, out, variant = args.child
         return child(size, Path(out), variant)
-    from kiosk.ui.automation import VirtualDisplay
+    from tests.ui.automation import VirtualDisplay
 
     if shutil.which("Xvfb") is None:
         sys.exit("Xvfb is missing: apt-get install xvfb")

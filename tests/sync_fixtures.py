@@ -11,8 +11,8 @@ from datetime import date
 import pytest
 
 from kiosk.db.database import Database
-from sync.simulate import hall_day
-from sync.testing import RunningCentre, fill_outbox, running_centre, scratch_database
+from tests.sync_simulate import hall_day
+from tests.sync_support import RunningCentre, fill_outbox, running_centre, scratch_database
 
 PG_URL = os.environ.get("CENTRE_TEST_DATABASE_URL")
 # In CI the PostgreSQL half is required: production ingests through pg_ingest.py, so a missing server

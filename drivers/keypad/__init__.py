@@ -8,6 +8,7 @@
 
 Modules: frames (bytes), ff68 (parser + protocol), protocol (the pluggable seam), events, transport (one
 owner thread per port), bus (ACK, dedupe, debounce, liveness), dispatch (engine + displays), settings,
-simulator (pty keypads; ``python -m drivers.keypad.simulator``), memory_ops (an in-memory engine stand-in).
+simulator (pty keypads; ``python -m drivers.keypad.simulator``). The in-memory engine stand-in the
+tests use lives in tests/keypad/memory_ops.py.
 See docs/keypad-protocol.md. Importing this package opens nothing and starts no thread.
 """

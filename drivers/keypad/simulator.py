@@ -257,7 +257,30 @@ class SimulatedKeypadBus:
             self._random = None
 
 
-if __name__ == "__main__":
-    from .demo import main
+def main(argv: list[str] | None = None) -> None:
+    """Play keypads on a pty and print its path, for a kiosk (``url:`` in the hall config) to open."""
+    import argparse
+    import time
 
+    ap = argparse.ArgumentParser(prog="python -m drivers.keypad.simulator", description=main.__doc__)
+    ap.add_argument("--addresses", default="1,2,3,4", help="keypad addresses; address N is window N")
+    ap.add_argument("--seconds", type=float, default=0.0, help="how long to run (0: until Ctrl-C)")
+    ap.add_argument("--speed", type=float, default=2.0, help="how fast staff and residents press keys")
+    ap.add_argument("--noise", type=float, default=0.1, help="share of presses followed by line noise")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dir", help="directory for the stable port link (default: a temp dir)")
+    args = ap.parse_args(argv)
+    addresses = [int(a) for a in args.addresses.split(",") if a.strip()]
+    end = time.monotonic() + args.seconds if args.seconds > 0 else float("inf")
+    with SimulatedKeypadBus(args.dir) as sim:
+        print(f"simulated keypad bus: {sim.url} (9600 8N1, FF 68), keypads {addresses}", flush=True)
+        sim.start_random(addresses, seed=args.seed, speed=args.speed, noise=args.noise)
+        try:
+            while time.monotonic() < end:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
     main()

@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -14,10 +15,30 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+import requests
+
 import kiosk
 from sync.client.enrolment import enrol_kiosk
 from sync.client.settings import SyncSettings
-from sync.testing import free_port, wait_healthy
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(url: str, timeout: float = 30, verify: bool | str = True) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(url + "/health", timeout=1, verify=verify).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"centre at {url} did not come up")
+        time.sleep(0.05)
 
 
 def child_env() -> dict[str, str]:

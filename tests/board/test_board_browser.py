@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from sync.testing import free_port
 from tests.board.support import CHROMIUM, CHROMIUM_ARGS, BoardKiosk, CuttableLink
 from tests.conftest import SAMPLE_CONFIG
+from tests.sync_support import free_port
 
 WAIT_MS = 15_000
 

@@ -20,8 +20,8 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from sync.centre import enrol, models
-from sync.simulate import hall_day
-from sync.testing import RunningCentre
+from tests.sync_simulate import hall_day
+from tests.sync_support import RunningCentre
 
 DAY = date(2026, 11, 25)
 HOSTILE = "<script>alert('h13')</script><img src=x onerror=alert(1)>"

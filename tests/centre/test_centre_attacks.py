@@ -18,8 +18,6 @@ import requests
 from sqlalchemy import select, update
 
 from sync.centre import enrol, models
-from sync.simulate import hall_day
-from sync.testing import RunningCentre, running_centre
 from tests.centre.attack_kit import (
     DAY,
     HOSTILE,
@@ -34,6 +32,8 @@ from tests.centre.attack_kit import (
     sample,
     stored,
 )
+from tests.sync_simulate import hall_day
+from tests.sync_support import RunningCentre, running_centre
 
 ENROL_LIMIT = 8
 

@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 
 from sync import signing
 from sync.centre import models
-from sync.simulate import hall_day
-from sync.testing import RunningCentre, running_centre
 from tests.sync_fixtures import BACKENDS, postgres_url
+from tests.sync_simulate import hall_day
+from tests.sync_support import RunningCentre, running_centre
 
 GOOD = hall_day("H01", "K01", date(2026, 11, 25), tickets=2, seed=1)[:4]
 scalars = st.one_of(
@@ -64,7 +64,7 @@ def fuzz_centre(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[RunningCentre, signing.KioskKey]]:
     """The centre on SQLite and on PostgreSQL (the production store), each fuzzed in full."""
-    from sync.testing import scratch_database
+    from tests.sync_support import scratch_database
 
     pg = postgres_url(request.param)
     with (

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from sync.simulate import hall_day
-from sync.testing import running_centre, scratch_database
 from tests.centre.attack_kit import DAY, Street, assert_pages_hold, open_street, pages, stored
 from tests.sync_fixtures import BACKENDS, postgres_url
+from tests.sync_simulate import hall_day
+from tests.sync_support import running_centre, scratch_database
 
 MARK = "<i id=h13>"
 """Put into every generated string: it must never reach a page as markup."""

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sync import signing
 from sync.centre import config_docs, models
 from sync.centre.security import AuthError, authenticate
-from sync.testing import RunningCentre, running_centre
+from tests.sync_support import RunningCentre, running_centre
 
 
 @pytest.fixture

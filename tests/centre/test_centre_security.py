@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from sync import signing
 from sync.centre import enrol, models
-from sync.simulate import hall_day
-from sync.testing import RunningCentre, running_centre
+from tests.sync_simulate import hall_day
+from tests.sync_support import RunningCentre, running_centre
 
 DAY = date(2026, 11, 25)
 MAX_BODY = 200_000

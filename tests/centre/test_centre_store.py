@@ -17,7 +17,7 @@ from sync.centre import enrol, models
 from sync.centre.db import make_engine, migrate
 from sync.centre.envelope import parse_batch
 from sync.centre.ingest import KioskRef, ingest, ingest_push
-from sync.simulate import hall_day, latest_snapshots
+from tests.sync_simulate import hall_day, latest_snapshots
 
 EVENTS = hall_day("H01", "K01", date(2026, 11, 25), tickets=25, windows=3, seed=9)
 BATCHES = [EVENTS[i : i + 20] for i in range(0, len(EVENTS), 20)]

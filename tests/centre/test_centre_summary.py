@@ -22,8 +22,8 @@ from sync.centre import cli, figures, models
 from sync.client.kiosk_source import KioskOutboxSource
 from sync.client.pusher import Pusher
 from sync.client.session import SignedClient
-from sync.simulate import hall_day
-from sync.testing import RunningCentre, fill_outbox
+from tests.sync_simulate import hall_day
+from tests.sync_support import RunningCentre, fill_outbox
 
 MORNING = dt.datetime(2026, 11, 26, 1, 30, tzinfo=dt.UTC)  # 09:30 Shanghai, a Thursday
 DAY = dt.date(2026, 11, 26)

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from sync.contract import ContractViolation, parse_push
-from sync.simulate import hall_day
+from tests.sync_simulate import hall_day
 
 DAY = date(2026, 11, 25)
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import threading
 
 from drivers.keypad.bus import KeypadBus
-from drivers.keypad.demo import main as demo_main
 from drivers.keypad.dispatch import KeypadDispatcher
 from drivers.keypad.events import StaffAction
 from drivers.keypad.ff68 import CMD_RATING_ACK
-from drivers.keypad.memory_ops import InMemoryWindows
 from drivers.keypad.settings import KeypadBusSettings
 from drivers.keypad.simulator import SimulatedKeypadBus
 from drivers.keypad.transport import LinkState
+from tests.keypad.demo import main as demo_main
+from tests.keypad.memory_ops import InMemoryWindows
 
 from .conftest import wait_until
 

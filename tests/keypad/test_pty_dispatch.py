@@ -17,10 +17,10 @@ from drivers.keypad.bus import KeypadBus
 from drivers.keypad.dispatch import Applied, KeypadDispatcher
 from drivers.keypad.events import StaffAction
 from drivers.keypad.ff68 import CMD_BEEP, CMD_DISPLAY, CMD_RATING_ACK
-from drivers.keypad.memory_ops import InMemoryWindows
 from drivers.keypad.settings import KeypadBusSettings, KeypadSettings
 from drivers.keypad.simulator import SimulatedKeypadBus
 from drivers.keypad.transport import LinkState
+from tests.keypad.memory_ops import InMemoryWindows
 
 from .conftest import wait_until
 

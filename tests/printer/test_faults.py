@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from drivers.printer.documents import TicketDoc
 from drivers.printer.driver import PrinterDriver, PrintOutcome
 from drivers.printer.simulator import SimulatedPrinter
-from drivers.printer.ticketing_policy import IssueGuard, IssueMode, IssueOutcome, issue_ticket
+from drivers.printer.ticketing_policy import IssueMode, IssueOutcome, issue_ticket
 from kiosk.config.loader import load_config
 from kiosk.config.schema import HallConfig
 from kiosk.db import models as m
@@ -27,6 +27,7 @@ from kiosk.engine.clock import ManualClock
 from kiosk.engine.engine import QueueEngine
 from kiosk.engine.issuing import IssuedTicket
 from kiosk.services.documents import ticket_doc, ticket_qr_text
+from tests.printer.issue_guard import IssueGuard
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE = "pension_enrol"

@@ -8,12 +8,12 @@ from drivers.printer import status as st
 from drivers.printer.driver import NOT_QUERIED, PrintOutcome, PrintResult
 from drivers.printer.status import SCRIPTED_REPLIES, PrinterState, PrinterStatus
 from drivers.printer.ticketing_policy import (
-    IssueGuard,
     IssueMode,
     TicketPrintState,
     decide_before_issue,
     record_for,
 )
+from tests.printer.issue_guard import IssueGuard
 
 
 def status_of(state: PrinterState) -> PrinterStatus:

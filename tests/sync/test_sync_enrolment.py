@@ -18,8 +18,8 @@ from sync.client.kiosk_source import KioskOutboxSource
 from sync.client.pusher import Pusher
 from sync.client.session import SignedClient, SyncError
 from sync.client.settings import SyncSettings
-from sync.testing import FaultProxy, RunningCentre, centre_events
 from tests.sync_fixtures import FAST
+from tests.sync_support import FaultProxy, RunningCentre, centre_events
 
 
 def push(settings: SyncSettings, db: Database, batches: int = 10_000) -> None:

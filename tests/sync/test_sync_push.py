@@ -20,9 +20,9 @@ from sync.client.kiosk_source import KioskOutboxSource
 from sync.client.pusher import Pusher
 from sync.client.session import SignedClient, SyncError
 from sync.client.settings import SyncSettings
-from sync.simulate import hall_day, latest_snapshots
-from sync.testing import FaultProxy, RunningCentre, centre_events, fill_outbox
 from tests.sync_fixtures import FAST
+from tests.sync_simulate import hall_day, latest_snapshots
+from tests.sync_support import FaultProxy, RunningCentre, centre_events, fill_outbox
 
 DAY = date(2026, 11, 25)
 

@@ -11,9 +11,9 @@ from kiosk.db.database import Database
 from sync.client.kiosk_source import KioskOutboxSource
 from sync.client.scheduler import SyncScheduler
 from sync.client.state import SyncPhase
-from sync.simulate import hall_day
-from sync.testing import RunningCentre, centre_events, fill_outbox
 from tests.sync_fixtures import FAST
+from tests.sync_simulate import hall_day
+from tests.sync_support import RunningCentre, centre_events, fill_outbox
 
 DAY = date(2026, 11, 25)
 

@@ -19,7 +19,7 @@ from sync.client.kiosk_source import KioskOutboxSource
 from sync.client.pusher import Pusher
 from sync.client.session import SignedClient, SyncError
 from sync.client.settings import SyncSettings
-from sync.testing import ProcessServer, centre_events
+from tests.sync_support import ProcessServer, centre_events
 
 
 def _wait_used(url: str, n: int) -> None:

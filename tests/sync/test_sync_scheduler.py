@@ -20,8 +20,8 @@ from sync.client.scheduler import SyncScheduler
 from sync.client.session import SignedClient
 from sync.client.settings import SyncSettings
 from sync.client.state import SyncPhase, SyncStatus
-from sync.simulate import hall_day
-from sync.testing import RunningCentre, centre_events, fill_outbox, running_centre
+from tests.sync_simulate import hall_day
+from tests.sync_support import RunningCentre, centre_events, fill_outbox, running_centre
 
 DAY = date(2026, 11, 25)
 FAST = {"backoff_factor": 0.05, "backoff_max": 0.2, "backoff_jitter": 0.05, "retries": 8}

@@ -22,7 +22,7 @@ from sync.client.kiosk_source import KioskOutboxSource
 from sync.client.pusher import Pusher
 from sync.client.session import SignedClient, SyncError
 from sync.client.settings import SyncSettings
-from sync.testing import ThreadServer
+from tests.sync_support import ThreadServer
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
 

@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from kiosk.ui.automation import VirtualDisplay  # noqa: E402  (no Kivy at import)
+from tests.ui.automation import VirtualDisplay  # noqa: E402  (no Kivy at import)
 
 
 @pytest.fixture(scope="session")

@@ -496,7 +496,7 @@ def cheap_frames(p: Any, rt: Any, data: Path) -> None:
     from kivy.core.window import Window
     from kivy.graphics import StencilPush
 
-    from kiosk.ui.automation import walk
+    from tests.ui.automation import walk
 
     def stencils() -> list[str]:
         found = []
@@ -617,7 +617,7 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.services.demo import build_demo_runtime
     from kiosk.services.runtime import build_runtime
     from kiosk.ui.app import KioskApp
-    from kiosk.ui.automation import fixed_clock, run_with_pilot, sample_config
+    from tests.ui.automation import fixed_clock, run_with_pilot, sample_config
 
     fn = SCENARIOS[args.scenario]
     config = sample_config(baudrate=115200)

@@ -1,8 +1,8 @@
-"""``python -m drivers.keypad.simulator``: keypads on a simulated bus, with or without the driver.
+"""``python -m tests.keypad.demo``: the whole keypad stack on a simulated bus, against the in-memory
+window stand-in (tests/keypad/memory_ops.py); prints every press as it is applied, then a summary.
 
-With the driver (default) it runs the whole keypad stack against the in-memory window stand-in and
-prints every press as it is applied, then a summary. With ``--keypads-only`` it just plays the keypads
-on a pty and prints the port path, so a kiosk (``url:`` in the hall config) can be pointed at it.
+With ``--keypads-only`` it just plays the keypads on a pty and prints the port path, as
+``python -m drivers.keypad.simulator`` does for a kiosk (``url:`` in the hall config) to be pointed at.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 
-from .bus import KeypadBus
-from .dispatch import Applied, KeypadDispatcher
-from .memory_ops import InMemoryWindows
-from .settings import KeypadBinding, KeypadBusSettings
-from .simulator import SimulatedKeypadBus
-from .transport import LinkState
+from drivers.keypad.bus import KeypadBus
+from drivers.keypad.dispatch import Applied, KeypadDispatcher
+from drivers.keypad.settings import KeypadBinding, KeypadBusSettings
+from drivers.keypad.simulator import SimulatedKeypadBus
+from drivers.keypad.transport import LinkState
+from tests.keypad.memory_ops import InMemoryWindows
 
 
 def _print_applied(a: Applied) -> None:
@@ -32,7 +32,7 @@ def _print_applied(a: Applied) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
-        prog="python -m drivers.keypad.simulator",
+        prog="python -m tests.keypad.demo",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -120,3 +120,6 @@ def _run_until(
 
 
 __all__ = ["LinkState", "main"]
+
+if __name__ == "__main__":
+    main()

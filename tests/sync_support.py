@@ -1,4 +1,4 @@
-"""Test and demo harness shipped with the package: a real centre on a loopback port (in a thread or a
+"""Test harness (not shipped; also used by scripts/ and bench/): a real centre on a loopback port (in a thread or a
 subprocess that can be killed and restarted on the same database), and a TCP proxy that injects
 connection resets and silences between a kiosk and the centre."""
 
@@ -12,7 +12,6 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,29 +22,11 @@ from typing import Any
 import requests
 from sqlalchemy import Engine
 
+from kiosk.sim.procs import free_port, wait_healthy
 from sync.centre import enrol
 from sync.centre.settings import CentreSettings
 from sync.client.enrolment import enrol_kiosk
 from sync.client.settings import SyncSettings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_healthy(url: str, timeout: float = 30, verify: bool | str = True) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if requests.get(url + "/health", timeout=1, verify=verify).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"centre at {url} did not come up")
-        time.sleep(0.05)
 
 
 class ThreadServer:
