@@ -1,7 +1,7 @@
 """Call board bench: a caller key's frame on the pty → the number painted on ten boards in Chromium,
 and the kiosk's longest frame gap meanwhile.
 
-    python bench/board_latency.py [--calls 200] [--boards 10]
+    python bench/board_latency.py [--calls 200] [--boards 10] [--baseline] [--streams]
 
 Runs the real kiosk (Kivy under its own Xvfb at 1920×1080, runtime, SQLite, simulated printer on
 loopback, simulated keypad bus on a pty paced at 9600 baud) with its call board on loopback, and
@@ -18,6 +18,8 @@ over 50 ms. Chromium runs at nice 15: in a hall the boards render on their own m
 must not take the kiosk's CPU away (the server's own work for ten boards is what is measured). The
 kiosk child runs at nice -5, as deploy/kiosk.service runs the kiosk. `--baseline` also runs the same
 calls with no board configured: on a shared machine the ratio of the two says more than either.
+`--streams` runs them once more with BOARDS plain SSE connections and no browser (the call stamped when
+its event arrives): the kiosk's cost of serving the boards, apart from the pages rendering beside it.
 
 The last line printed is one JSON object.
 """
@@ -190,6 +192,75 @@ class Kiosk:
         return self.read()
 
 
+class PageWatcher:
+    """Waits for a board page to paint the next call."""
+
+    def __init__(self, page: Any):
+        self.page = page
+
+    def count(self) -> int:
+        return int(self.page.evaluate("window.boardPaints.length"))
+
+    def next_number(self, before: int) -> str:
+        self.page.wait_for_function(f"window.boardPaints.length > {before}", timeout=10_000)
+        return str(self.page.evaluate(f"window.boardPaints[{before}].number"))
+
+    def paints(self) -> list[dict[str, Any]]:
+        return list(self.page.evaluate("window.boardPaints"))
+
+
+class StreamWatcher:
+    """A board without a browser: one SSE connection read on a thread, each call stamped on arrival."""
+
+    def __init__(self, url: str, client: str):
+        import http.client
+        import threading
+        from urllib.parse import urlsplit
+
+        u = urlsplit(url)
+        self.conn = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port, timeout=60)
+        self.conn.request("GET", f"/events?client={client}")
+        self.resp = self.conn.getresponse()
+        self.calls: list[dict[str, Any]] = []
+        self.online = threading.Event()
+        self._cond = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        event = ""
+        with contextlib.suppress(OSError, ValueError):
+            for raw in self.resp:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: ") and event == "snapshot":
+                    self.online.set()
+                elif line.startswith("data: ") and event == "call":
+                    data = json.loads(line[6:])
+                    with self._cond:
+                        self.calls.append(
+                            {"number": data["number"], "window": data["window"], "t": time.time() * 1000}
+                        )
+                        self._cond.notify_all()
+
+    def count(self) -> int:
+        with self._cond:
+            return len(self.calls)
+
+    def next_number(self, before: int) -> str:
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self.calls) > before, timeout=10):
+                raise TimeoutError("no call event")
+            return str(self.calls[before]["number"])
+
+    def paints(self) -> list[dict[str, Any]]:
+        with self._cond:
+            return list(self.calls)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def run_calls(kiosk: Kiosk, calls: int, watcher: Any) -> list[tuple[str, int, float]]:
     """`calls` calls round the four windows (each finished before its next call); returns (number,
     window, first byte at) for each, the number as the watching board painted it."""
@@ -204,11 +275,9 @@ def run_calls(kiosk: Kiosk, calls: int, watcher: Any) -> list[tuple[str, int, fl
             kiosk.ask("press", window=window, action="CALL_NEXT")
             time.sleep(0.1)
         else:
-            before = watcher.evaluate("window.boardPaints.length")
+            before = watcher.count()
             t0 = kiosk.ask("press", window=window, action="CALL_NEXT")["t0"]
-            watcher.wait_for_function(f"window.boardPaints.length > {before}", timeout=10_000)
-            number = watcher.evaluate("window.boardPaints[window.boardPaints.length - 1].number")
-            sent.append((number, window, t0))
+            sent.append((watcher.next_number(before), window, t0))
         serving[window] = True
         time.sleep(0.25)
     return sent
@@ -241,15 +310,22 @@ def measure(calls: int, boards: int, env: dict[str, str], folder: Path) -> dict[
             out["boards_connected"] = kiosk.ask("clients")["connected"]
             time.sleep(2.0)  # the pages settle (fonts, first layout)
             kiosk.ask("gaps_start")
-            sent = run_calls(kiosk, calls, pages[0])
+            sent = run_calls(kiosk, calls, PageWatcher(pages[0]))
             time.sleep(1.0)
             out["kiosk_frame_gap_ms"] = kiosk.ask("gaps_stop")
-            paints = [page.evaluate("window.boardPaints") for page in pages]
+            paints = [PageWatcher(page).paints() for page in pages]
             browser.close()
         kiosk.ask("quit")
     finally:
         kiosk.proc.kill()
         kiosk.proc.wait()
+    out.update(latencies(sent, paints, frame_s))
+    return out
+
+
+def latencies(
+    sent: list[tuple[str, int, float]], paints: list[list[dict[str, Any]]], frame_s: float
+) -> dict[str, Any]:
     slowest: list[float] = []
     every: list[float] = []
     missing = 0
@@ -264,17 +340,52 @@ def measure(calls: int, boards: int, env: dict[str, str], folder: Path) -> dict[
         every.extend(per_board)
         if per_board:
             slowest.append(max(per_board))
-    out.update(
-        {
-            "calls": len(sent),
-            "paints_missing": missing,
-            "frame_transmission_ms": round(frame_s * 1000, 2),
-            "key_frame_to_paint_beyond_transmission_ms": {
-                "slowest_board": summary(slowest),
-                "all_boards": summary(every),
-            },
-        }
+    return {
+        "calls": len(sent),
+        "paints_missing": missing,
+        "frame_transmission_ms": round(frame_s * 1000, 2),
+        "key_frame_to_paint_beyond_transmission_ms": {
+            "slowest_board": summary(slowest),
+            "all_boards": summary(every),
+        },
+    }
+
+
+def measure_streams(calls: int, boards: int, env: dict[str, str]) -> dict[str, Any]:
+    """The same calls with `boards` SSE connections and no browser: what serving ten boards costs the
+    kiosk itself, apart from ten pages rendering on the same machine."""
+    from drivers.keypad.events import StaffAction
+    from drivers.keypad.ff68 import FF68Protocol
+    from drivers.keypad.frames import transmission_seconds
+
+    frame_s = transmission_seconds(len(FF68Protocol().key_frame(1, StaffAction.CALL_NEXT)), BAUD)
+    kiosk = Kiosk(calls, env, with_board=True)
+    out: dict[str, Any] = {}
+    watchers: list[StreamWatcher] = []
+    try:
+        url = kiosk.read()["url"]
+        watchers = [StreamWatcher(url, f"bench{i:04d}") for i in range(boards)]
+        for w in watchers:
+            if not w.online.wait(30):
+                raise SystemExit("a stream got no snapshot")
+        out["streams_connected"] = kiosk.ask("clients")["connected"]
+        time.sleep(2.0)
+        kiosk.ask("gaps_start")
+        sent = run_calls(kiosk, calls, watchers[0])
+        time.sleep(1.0)
+        out["kiosk_frame_gap_ms"] = kiosk.ask("gaps_stop")
+        paints = [w.paints() for w in watchers]
+        kiosk.ask("quit")
+    finally:
+        for w in watchers:
+            w.close()
+        kiosk.proc.kill()
+        kiosk.proc.wait()
+    lat = latencies(sent, paints, frame_s)
+    out["key_frame_to_event_received_beyond_transmission_ms"] = lat.pop(
+        "key_frame_to_paint_beyond_transmission_ms"
     )
+    out["events_missing"] = lat["paints_missing"]
     return out
 
 
@@ -301,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--boards", type=int, default=10)
     parser.add_argument("--baseline", action="store_true", help="also run the calls without a board")
+    parser.add_argument("--streams", action="store_true", help="also run them with plain SSE readers")
     parser.add_argument("--child", action="store_true")
     args = parser.parse_args(argv)
     if args.child:
@@ -318,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
             result.update(measure(args.calls, args.boards, env, Path(home)))
             if args.baseline:
                 result["kiosk_frame_gap_ms_without_board"] = baseline(args.calls, env)
+            if args.streams:
+                result["streams_without_browser"] = measure_streams(args.calls, args.boards, env)
     finally:
         display.close()
     lat = result["key_frame_to_paint_beyond_transmission_ms"]["slowest_board"]
