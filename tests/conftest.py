@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -51,8 +51,23 @@ def engine(sample_config: HallConfig, db: Database, clock: ManualClock) -> Queue
     return QueueEngine(sample_config, db, clock)
 
 
+FIGURES = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def report_figure(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """A line for the end of the run (shown under ``-q`` too), e.g. how many power cuts were made."""
+
+    def add(line: str) -> None:
+        request.config.stash.setdefault(FIGURES, []).append(line)
+
+    return add
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say how many PostgreSQL cases ran: CI must show the production store was tested, not skipped."""
+    for line in terminalreporter.config.stash.get(FIGURES, []):
+        terminalreporter.write_line(line)
     worst: dict[str, str] = {}  # per case: failed or error beats skipped beats passed
     rank = {"passed": 0, "skipped": 1, "error": 2, "failed": 2}
     for outcome in rank:

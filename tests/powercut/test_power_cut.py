@@ -18,7 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -156,7 +156,9 @@ def test_the_filesystem_forgets_what_was_not_synced(lossy: LossyMount, tmp_path:
 
 
 @pytest.mark.slow
-def test_power_cut_at_random_moments(lossy: LossyMount, tmp_path: Path) -> None:
+def test_power_cut_at_random_moments(
+    lossy: LossyMount, tmp_path: Path, report_figure: Callable[[str], None]
+) -> None:
     db_path = lossy.mountpoint / "kiosk.db"
     rng = random.Random(20261201)
     seen = Reported()
@@ -212,8 +214,8 @@ def test_power_cut_at_random_moments(lossy: LossyMount, tmp_path: Path) -> None:
     acknowledged = len(seen.tickets) + len(seen.handlings) + len(seen.finished) + len(seen.rated)
     # The run must have had something to lose, or it proves nothing.
     assert len(seen.tickets) > CUTS and len(seen.rated) > CUTS // 4 and events > acknowledged
-    print(
-        f"\npower cut: {CUTS} cuts ({torn} keeping a random part of the unsynced writes); "
+    report_figure(
+        f"power cut: {CUTS} cuts ({torn} keeping a random part of the unsynced writes); "
         f"{acknowledged} acknowledged records checked after every cut: {len(seen.tickets)} tickets shown, "
         f"{len(seen.handlings)} calls, {len(seen.finished)} finishes, {len(seen.rated)} rating keys; "
         f"{events} outbox events gap-free; lossyfs {stats[6:]}; {time.monotonic() - started:.0f} s"
