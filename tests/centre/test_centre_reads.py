@@ -60,14 +60,14 @@ def test_reads_refuse_unsigned_and_forged_requests(
     assert get(centre, k01, target).status_code == 200
     assert code(get(centre, None, target)) == (401, "unsigned")
     forged = signing.KioskKey(k01.kiosk_id, k01.hall_id, k01.key_id, signing.new_secret())
-    assert code(get(centre, forged, target)) == (401, "bad_signature")
+    assert code(get(centre, forged, target)) == (401, "bad_credentials")
     # K01's key presented as K02's: the key does not belong to that kiosk
     borrowed = signing.KioskKey("K02", "H02", k01.key_id, k01.secret)
-    assert code(get(centre, borrowed, target)) == (401, "bad_key")
+    assert code(get(centre, borrowed, target)) == (401, "bad_credentials")
     # signed for another query string: the query is part of what is signed
     other = "/v1/config?since=5" if "config" in target else "/v1/cursor?x=1"
     headers = k01.headers("GET", other, b"", int(time.time()))
-    assert code(requests.get(centre.url + target, headers=headers, timeout=10)) == (401, "bad_signature")
+    assert code(requests.get(centre.url + target, headers=headers, timeout=10)) == (401, "bad_credentials")
 
 
 def test_the_cursor_is_the_signing_kiosks_own(
