@@ -20,11 +20,17 @@ from kiosk.engine.errors import (
     RecallLimitReached,
     TicketNotCallable,
     WindowBusy,
-    WindowIdle,
     WindowPaused,
 )
 from kiosk.engine.notices import Notice, NoticeKind
-from kiosk.engine.ratings import close_open_slot
+from kiosk.engine.rows import (
+    close_open_slot,
+    current_handling,
+    end_handling,
+    regular_calls_since_priority,
+    require_current,
+    window_state,
+)
 from sync.contract.enums import Outcome, TicketStatus, WindowStatus
 
 
@@ -76,34 +82,6 @@ def desk_view(s: Session, ctx: Context, window: int, limit: int = 30) -> DeskVie
     )
 
 
-def window_state(s: Session, ctx: Context, number: int) -> m.WindowState:
-    ctx.check_window(number)
-    ws = s.get(m.WindowState, number)
-    if ws is None:
-        ws = m.WindowState(
-            number=number, status=WindowStatus.OPEN, current_handling_id=None, updated_at=ctx.now()
-        )
-        s.add(ws)
-        s.flush()
-    return ws
-
-
-def current_handling(s: Session, ws: m.WindowState) -> m.Handling | None:
-    if ws.current_handling_id is None:
-        return None
-    return s.get(m.Handling, ws.current_handling_id)
-
-
-def _require_current(s: Session, ctx: Context, window: int) -> tuple[m.WindowState, m.Handling, m.Ticket]:
-    ws = window_state(s, ctx, window)
-    h = current_handling(s, ws)
-    if h is None:
-        raise WindowIdle(f"{window} 号窗口当前没有正在办理的号")
-    t = s.get(m.Ticket, h.ticket_id)
-    assert t is not None
-    return ws, h, t
-
-
 def _require_free(s: Session, ctx: Context, window: int) -> m.WindowState:
     ws = window_state(s, ctx, window)
     if ws.status == WindowStatus.PAUSED:
@@ -127,21 +105,6 @@ def _waiting(s: Session, ctx: Context, service_code: str) -> list[m.Ticket]:
             .order_by(m.Ticket.queue_order)
         )
     )
-
-
-def _regular_calls_since_priority(s: Session, ctx: Context, service_code: str) -> int:
-    recent = s.scalars(
-        select(m.Handling.priority_call)
-        .where(m.Handling.business_date == ctx.today(), m.Handling.service_code == service_code)
-        .order_by(m.Handling.called_at.desc())
-        .limit(50)
-    )
-    count = 0
-    for was_priority in recent:
-        if was_priority:
-            break
-        count += 1
-    return count
 
 
 def pick_next(s: Session, ctx: Context, window: int) -> m.Ticket | None:
@@ -171,7 +134,7 @@ def _by_priority_policy(s: Session, ctx: Context, code: str, queue: list[m.Ticke
         return regular[0]
     if not regular or policy.mode == "first":
         return prio[0]
-    if _regular_calls_since_priority(s, ctx, code) >= policy.regular_per_priority:
+    if regular_calls_since_priority(s, ctx, code) >= policy.regular_per_priority:
         return prio[0]
     return regular[0]
 
@@ -246,7 +209,7 @@ def call_held(s: Session, ctx: Context, window: int) -> CallResult:
 
 
 def recall(s: Session, ctx: Context, window: int) -> CallResult:
-    _, h, t = _require_current(s, ctx, window)
+    _, h, t = require_current(s, ctx, window)
     if h.started_at is not None:
         raise DomainError(f"{t.number} 已在办理中，无需重呼")
     limit = ctx.config.queue.recall_limit
@@ -262,7 +225,7 @@ def recall(s: Session, ctx: Context, window: int) -> CallResult:
 
 
 def start(s: Session, ctx: Context, window: int) -> None:
-    _, h, _ = _require_current(s, ctx, window)
+    _, h, _ = require_current(s, ctx, window)
     if h.started_at is None:
         now = ctx.now()
         h.started_at = now
@@ -270,20 +233,12 @@ def start(s: Session, ctx: Context, window: int) -> None:
         ctx.emit(s, "handling.started", now, handling=ctx.snap_handling(h))
 
 
-def _end_handling(s: Session, ctx: Context, ws: m.WindowState, h: m.Handling, outcome: Outcome) -> None:
-    now = ctx.now()
-    h.outcome = outcome
-    h.finished_at = now
-    ws.current_handling_id = None
-    ws.updated_at = now
-
-
 def no_show(s: Session, ctx: Context, window: int, requeue: bool = False) -> bool:
     """Mark the called resident absent (过号). Returns True when the ticket was put back in line."""
-    ws, h, t = _require_current(s, ctx, window)
+    ws, h, t = require_current(s, ctx, window)
     if h.started_at is not None:
         raise DomainError(f"{t.number} 已开始办理，不能标记过号")
-    _end_handling(s, ctx, ws, h, Outcome.NO_SHOW)
+    end_handling(s, ctx, ws, h, Outcome.NO_SHOW)
     earlier = s.scalar(
         select(m.Handling.id).where(
             m.Handling.ticket_id == t.id, m.Handling.outcome == Outcome.NO_SHOW, m.Handling.id != h.id
@@ -315,8 +270,8 @@ def _order_behind(s: Session, ctx: Context, t: m.Ticket, k: int) -> float:
 
 def hold(s: Session, ctx: Context, window: int) -> None:
     """Set the resident aside (挂起), e.g. to fetch a copy; the window can call others meanwhile."""
-    ws, h, t = _require_current(s, ctx, window)
-    _end_handling(s, ctx, ws, h, Outcome.HELD)
+    ws, h, t = require_current(s, ctx, window)
+    end_handling(s, ctx, ws, h, Outcome.HELD)
     t.status = TicketStatus.HELD
     t.held_by_window = window
     s.flush()
@@ -327,10 +282,10 @@ def hold(s: Session, ctx: Context, window: int) -> None:
 def transfer(s: Session, ctx: Context, window: int, to_service: str) -> None:
     """Send the ticket to another service's queue, keeping its number and arrival place."""
     target = ctx.service(to_service)
-    ws, h, t = _require_current(s, ctx, window)
+    ws, h, t = require_current(s, ctx, window)
     if target.code == t.service_code:
         raise DomainError(f"{t.number} 已是{target.name}，无需转办")
-    _end_handling(s, ctx, ws, h, Outcome.TRANSFERRED)
+    end_handling(s, ctx, ws, h, Outcome.TRANSFERRED)
     t.service_code = target.code
     t.status = TicketStatus.WAITING
     s.flush()

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.db import models as m
-from kiosk.engine.calling import _end_handling, window_state
 from kiosk.engine.context import Context
 from kiosk.engine.day_records import load_day_records
 from kiosk.engine.errors import DayAlreadyClosed, DomainError
 from kiosk.engine.notices import Notice, NoticeKind
+from kiosk.engine.rows import end_handling, window_state
 from kiosk.engine.summary import compute_summary
 from sync.contract.enums import OPEN_TICKET_STATUSES, FollowupStatus, Outcome, RatingStatus, TicketStatus
 
@@ -32,7 +32,7 @@ def close_day(s: Session, ctx: Context, day: dt.date | None = None) -> int:
         ws = window_state(s, ctx, w.number)
         h = s.get(m.Handling, ws.current_handling_id) if ws.current_handling_id else None
         if h is not None and h.business_date == day:
-            _end_handling(s, ctx, ws, h, Outcome.REMOVED_AT_CLOSE)
+            end_handling(s, ctx, ws, h, Outcome.REMOVED_AT_CLOSE)
     open_tickets = s.scalars(
         select(m.Ticket)
         .where(m.Ticket.business_date == day, m.Ticket.status.in_(OPEN_TICKET_STATUSES))

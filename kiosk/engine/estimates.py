@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from kiosk.db import models as m
 from kiosk.engine.clock import as_utc
 from kiosk.engine.context import Context
+from kiosk.engine.rows import regular_calls_since_priority
 from sync.contract.enums import FINISHED_OUTCOMES, TicketStatus, WindowStatus
 
 _ROLLING = 20
@@ -24,8 +25,6 @@ def people_ahead(s: Session, ctx: Context, ticket: m.Ticket) -> int:
     """Waiting tickets of the same service that will be called first: the windows' pick order
     (`calling.pick_next`: priority policy, then arrival) replayed over today's queue, starting
     from the regular calls made since the last priority call, so the ticket says what happens."""
-    from kiosk.engine.calling import _regular_calls_since_priority
-
     if ticket.status != TicketStatus.WAITING:  # called, held or done: nobody is ahead any more
         return 0
     rows = s.execute(
@@ -45,7 +44,7 @@ def people_ahead(s: Session, ctx: Context, ticket: m.Ticket) -> int:
     prio = [r[0] for r in queue if r[1] is not None]
     regular = [r[0] for r in queue if r[1] is None]
     policy = ctx.config.priority
-    since_priority = _regular_calls_since_priority(s, ctx, ticket.service_code)
+    since_priority = regular_calls_since_priority(s, ctx, ticket.service_code)
     ahead = pi = ri = 0
     while pi < len(prio) or ri < len(regular):
         take_prio = pi < len(prio) and (

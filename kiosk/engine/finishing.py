@@ -9,14 +9,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from kiosk.db import models as m
-from kiosk.engine.calling import _end_handling, _require_current
 from kiosk.engine.context import Context
 from kiosk.engine.errors import InvalidOutcome
 from kiosk.engine.notices import Notice, NoticeKind
+from kiosk.engine.rows import end_handling, new_followup, require_current
 from sync.contract.enums import (
     FINISHED_OUTCOMES,
     FollowupKind,
-    FollowupStatus,
     Outcome,
     RatingStatus,
     TicketStatus,
@@ -41,7 +40,7 @@ def finish(
         choices = ", ".join(o for o in Outcome if o in FINISHED_OUTCOMES)  # in the order staff see them
         raise InvalidOutcome(f"未知的办理结果：{outcome}（可选 {choices}）")
     outcome = Outcome(outcome)
-    ws, h, t = _require_current(s, ctx, window)
+    ws, h, t = require_current(s, ctx, window)
     service = ctx.service(t.service_code)
     missing = list(missing_materials or [])
     if outcome == Outcome.MATERIALS_INCOMPLETE:
@@ -60,7 +59,7 @@ def finish(
     day = ctx.today(now)
     if h.started_at is None:
         h.started_at = h.called_at
-    _end_handling(s, ctx, ws, h, outcome)
+    end_handling(s, ctx, ws, h, outcome)
     h.missing_materials = missing
     followups: list[m.FollowUp] = []
     if outcome == Outcome.PROMISED:
@@ -95,20 +94,3 @@ def finish(
         s, Notice(NoticeKind.FINISHED, window, t.number, t.id, t.service_code, detail={"rating_id": slot.id})
     )
     return {"ticket_id": t.id, "handling_id": h.id, "rating_id": slot.id, "promised_due": h.promised_due}
-
-
-def new_followup(
-    ctx: Context, kind: FollowupKind, day: dt.date, h: m.Handling, due: dt.date, rating_id: str | None = None
-) -> m.FollowUp:
-    return m.FollowUp(
-        id=str(uuid.uuid4()),
-        kind=kind,
-        business_date=day,
-        ticket_id=h.ticket_id,
-        handling_id=h.id,
-        rating_id=rating_id,
-        window_number=h.window_number,
-        service_code=h.service_code,
-        due_date=due,
-        status=FollowupStatus.OPEN,
-    )

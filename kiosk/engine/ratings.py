@@ -14,6 +14,7 @@ from kiosk.engine.clock import as_utc
 from kiosk.engine.context import Context
 from kiosk.engine.errors import DomainError, NoOpenRatingSlot
 from kiosk.engine.notices import Notice, NoticeKind
+from kiosk.engine.rows import new_followup, open_slot
 from sync.contract.enums import FollowupKind, IgnoredReason, RatingStatus
 
 LEVEL_LABELS = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意", 5: "非常不满意"}
@@ -28,30 +29,12 @@ class RatingOutcome:
     rating_id: str | None = None
 
 
-def _open_slot(s: Session, window: int) -> m.Rating | None:
-    return s.scalar(
-        select(m.Rating)
-        .where(m.Rating.window_number == window, m.Rating.status == RatingStatus.OPEN)
-        .order_by(m.Rating.opened_at.desc())
-    )
-
-
-def close_open_slot(s: Session, ctx: Context, window: int, reason: str) -> m.Rating | None:
-    """End the window's open slot as 未评价 (the next resident was called, or the day closed)."""
-    slot = _open_slot(s, window)
-    if slot is None:
-        return None
-    slot.status = RatingStatus.UNRATED
-    s.flush()
-    return slot
-
-
 def rate(s: Session, ctx: Context, window: int, level: int, source: str = "keypad") -> RatingOutcome:
     if level not in LEVEL_LABELS:
         raise DomainError(f"评价等级是 1 到 5，收到 {level}")
     ctx.check_window(window)
     now = ctx.now()
-    slot = _open_slot(s, window)
+    slot = open_slot(s, window)
     if slot is None:
         raise NoOpenRatingSlot(f"{window} 号窗口没有待评价的服务", _why_no_slot(s, window, now))
     if as_utc(slot.expires_at) <= now:
@@ -65,8 +48,6 @@ def rate(s: Session, ctx: Context, window: int, level: int, source: str = "keypa
     slot.dissatisfied = level in cfg.dissatisfied_levels
     followups = []
     if slot.dissatisfied:
-        from kiosk.engine.finishing import new_followup
-
         h = s.get(m.Handling, slot.handling_id)
         assert h is not None
         day = ctx.today(now)
