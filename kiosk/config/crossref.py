@@ -51,6 +51,7 @@ def cross_reference_problems(data: dict[str, Any]) -> list[Problem]:
         *_windows(data),
         *_sessions(data),
         *_rating(data),
+        *_home(data),
     ]
 
 
@@ -176,3 +177,40 @@ def _rating(data: dict[str, Any]) -> Iterator[Problem]:
         for k, level in keys.items():
             if level not in (1, 2, 3, 4, 5):
                 yield ("rating", "keypad_keys", k), f"key {k} maps to level {level}", "levels are 1 to 5"
+
+
+def _home(data: dict[str, Any]) -> Iterator[Problem]:
+    home = data.get("home")
+    if not isinstance(home, dict):
+        return
+    services = {s.get("code"): s for _, s in _items(data, "services")}
+    categories = [str(s["category"]) for s in services.values() if isinstance(s.get("category"), str)]
+    for i, look in _items(home, "categories"):
+        name = look.get("name")
+        if isinstance(name, str) and categories and name not in categories:
+            yield (
+                ("home", "categories", i, "name"),
+                f"no service has category '{name}'",
+                _hint(name, categories),
+            )
+    first = home.get("first_ask")
+    if not isinstance(first, dict):
+        return
+    code = first.get("service")
+    if not isinstance(code, str):
+        return
+    if code not in services:
+        codes = [c for c in services if isinstance(c, str)]
+        yield ("home", "first_ask", "service"), f"unknown service '{code}'", _hint(code, codes)
+        return
+    window = first.get("window")
+    if isinstance(window, int):
+        lists = [w for _, w in _items(data, "windows") if w.get("number") == window]
+        if not lists:
+            yield ("home", "first_ask", "window"), f"no window number {window}", "name one of `windows`"
+        elif code not in _list(lists[0].get("services")):
+            yield (
+                ("home", "first_ask", "window"),
+                f"window {window} does not list '{code}'",
+                f"add '{code}' to window {window}'s services",
+            )

@@ -88,8 +88,9 @@ class Service(_Strict):
     """Stable identifier used in records and sync (lowercase, e.g. pension_enrol)."""
     name: str = Field(min_length=1, max_length=40)
     """The name residents see, e.g. 城乡居民养老保险参保登记."""
-    prefix: str = Field(pattern=r"^[A-Z]$")
-    """The ticket number's letter (A → A001); unique per hall."""
+    prefix: str = Field(pattern=r"^[A-Z]{1,2}$")
+    """The ticket number's letter (A → A001), or two letters in a hall with more than 26 services
+    (SA → SA001); unique per hall."""
     category: str = Field(min_length=1)
     """Grouping on the home screen, e.g. 社保医保."""
     daily_cap: int = Field(default=200, ge=1, le=999)
@@ -98,6 +99,9 @@ class Service(_Strict):
     """Assumed handling time before the day has real data, for the wait estimate."""
     guide: Guide = Field(default_factory=Guide)
     """The 办事指南."""
+    icon: str = ""
+    """A picture on this service's button (a shipped icon name, see `home.categories[].icon`);
+    empty = the button shows only its category's colour."""
 
 
 class KeypadRef(_Strict):
@@ -252,6 +256,86 @@ class BoardSettings(_Strict):
         return lines
 
 
+SHIPPED_ICONS = (
+    "social_insurance", "civil_affairs", "health", "disability", "household", "general",
+    "party_veterans", "employment", "elderly", "legal", "consult", "generic",
+)  # fmt: skip
+"""The icons drawn for this product (assets/icons/, sources in assets/icons/src/)."""
+
+
+def _relative_luminance(hex_colour: str) -> float:
+    def channel(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def white_text_contrast(hex_colour: str) -> float:
+    """WCAG 2.x contrast ratio of white text on this #RRGGBB colour."""
+    return 1.05 / (_relative_luminance(hex_colour) + 0.05)
+
+
+class CategoryLook(_Strict):
+    """How one category looks on the home screen, the ticket screen and the call board."""
+
+    name: str = Field(min_length=1)
+    """The category exactly as written in `services[].category`, e.g. 社保医保."""
+    icon: str = ""
+    """Its picture: one of the shipped icons (social_insurance 社保医保, civil_affairs 民政救助, health
+    卫健计生, disability 残联, household 户籍, general 综合受理, party_veterans 党群与退役军人服务,
+    employment 就业创业, elderly 养老服务, legal 法律服务, consult 咨询, generic). Empty = the shipped
+    icon for the usual name, else generic."""
+    colour: str = Field(default="", pattern=r"^(#[0-9A-Fa-f]{6})?$")
+    """Its colour as #RRGGBB, used on its buttons (white text), its heading and the ticket. Must be
+    dark enough for white text (contrast at least 4.5:1, WCAG AA). Empty = the shipped colour."""
+
+    @field_validator("icon")
+    @classmethod
+    def _known_icon(cls, value: str) -> str:
+        if value and value not in SHIPPED_ICONS:
+            raise ValueError(f"unknown icon '{value}'; shipped: {', '.join(SHIPPED_ICONS)}")
+        return value
+
+    @field_validator("colour")
+    @classmethod
+    def _readable(cls, value: str) -> str:
+        if value and white_text_contrast(value) < 4.5:
+            ratio = white_text_contrast(value)
+            raise ValueError(
+                f"white text on {value} has contrast {ratio:.1f}:1, below 4.5:1; use a darker colour"
+            )
+        return value
+
+
+class FirstAsk(_Strict):
+    """首问责任制 on the home screen: 「不知道办什么？」 issues a 咨询 ticket, and the first person asked
+    takes the matter on (transferring it to the right service keeps its place in the queue)."""
+
+    service: str
+    """Code of the 咨询 service (an entry of `services`, kept off the category list); the windows
+    listing it take these tickets."""
+    window: int | None = None
+    """The 首问窗口 (informational on the ticket screen); it must list the 咨询 service. Omit when
+    any window listing the service takes them."""
+    label: str = "不知道办什么？"
+    """The button's words."""
+
+
+class HomeSettings(_Strict):
+    """The home screen's groups, pictures and the 首问 button."""
+
+    layout: Literal["auto", "one_screen", "two_step"] = "auto"
+    """`auto`: every service on the home screen when they fit at a readable size, otherwise first
+    the categories, then a category's services (with 返回); `one_screen` scrolls instead;
+    `two_step` always goes by category."""
+    categories: list[CategoryLook] = Field(default_factory=list)
+    """Pictures and colours per category; unlisted categories get the shipped look."""
+    first_ask: FirstAsk | None = None
+    """The 「不知道办什么？」 button; omit to have none."""
+
+
 class HallConfig(_Strict):
     """One community hall."""
 
@@ -291,6 +375,8 @@ class HallConfig(_Strict):
     """Calendar corrections."""
     board: BoardSettings | None = None
     """The hall call board and window screens; omit when the hall has none (calls show on the kiosk)."""
+    home: HomeSettings = Field(default_factory=HomeSettings)
+    """The home screen: category pictures and colours, layout, the 首问 button."""
 
     # ---- lookups used everywhere -------------------------------------------------
     def service(self, code: str) -> Service:

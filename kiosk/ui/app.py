@@ -33,6 +33,7 @@ from kiosk.ui.screens.out_of_service import OutOfServiceScreen
 from kiosk.ui.screens.pin import PinScreen
 from kiosk.ui.screens.staff import StaffScreen
 from kiosk.ui.screens.ticket import TicketScreen
+from kiosk.ui.spoken_help import SpokenHelp
 from kiosk.ui.theme import Theme
 from kiosk.ui.voice import Voice
 from kiosk.ui.widgets import KioskScreenManager
@@ -108,6 +109,8 @@ class KioskApp(App):
         # board.voice says which device speaks: the kiosk stays silent when only the board does.
         silent = silent or (board is not None and board.settings.voice == "board")
         self.voice = Voice(silent=silent, volume=volume)
+        prompts = Path(runtime.data_dir) / "voice-prompts" if runtime is not None else HERE / "no-prompts"
+        self.spoken = SpokenHelp(self.voice, prompts, self.config_hall if runtime is not None else None)
         self.draw_hold = render_cost.DrawHold()
         self._last_touch = -1e9  # nobody has touched it yet
         self._refresh_trigger = Clock.create_trigger(self._refresh_data, 0.3)
@@ -154,6 +157,7 @@ class KioskApp(App):
         Clock.schedule_interval(self._check_idle, 1.0)
         Clock.schedule_once(self._first_frame, 0)
         if self.runtime is not None:
+            self.spoken.start()  # 长者模式's prompts, made on a worker thread
             self.runtime.subscribe(self._notice_from_worker)
             Clock.schedule_interval(lambda _dt: self._check_state(), 2.0)
             Clock.schedule_interval(lambda _dt: self._refresh_trigger(), 15.0)

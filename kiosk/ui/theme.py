@@ -6,21 +6,25 @@ from __future__ import annotations
 from kivy.event import EventDispatcher
 from kivy.properties import BooleanProperty, NumericProperty
 
-ELDER_SCALE = 1.3
+from kiosk.ui.palette import (  # noqa: F401  (the screens' rules read the colours as T.NAME)
+    BG,
+    GREEN,
+    GREEN_DOWN,
+    MIN_TARGET_PX,
+    MUTED,
+    ORANGE,
+    OVERLAY,
+    PANEL,
+    PRIMARY,
+    PRIMARY_DOWN,
+    RED,
+    TEXT,
+    TICKER,
+    TOPBAR,
+    WHITE,
+)
 
-# Colours (r, g, b, a): a calm government-hall blue, a green for the 绿色通道, a red for faults only.
-BG = (0.95, 0.96, 0.98, 1)
-PANEL = (1, 1, 1, 1)
-TOPBAR = (0.09, 0.27, 0.55, 1)
-PRIMARY = (0.12, 0.37, 0.72, 1)
-PRIMARY_DOWN = (0.07, 0.25, 0.52, 1)
-GREEN = (0.13, 0.55, 0.33, 1)
-ORANGE = (0.85, 0.45, 0.05, 1)
-RED = (0.78, 0.13, 0.13, 1)
-TEXT = (0.10, 0.12, 0.16, 1)
-MUTED = (0.38, 0.42, 0.48, 1)
-WHITE = (1, 1, 1, 1)
-OVERLAY = (0.04, 0.16, 0.36, 0.97)
+ELDER_SCALE = 1.3
 
 
 class Theme(EventDispatcher):

@@ -36,16 +36,19 @@ class SegmentBank:
         self._frames: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
-    def frames(self, name: str) -> bytes:
+    def frames(self, name: str | Path) -> bytes:
+        """A segment by name, or a prompt file by path (spoken_help's, made on the kiosk)."""
+        key = str(name)
         with self._lock:
-            if name not in self._frames:
-                with wave.open(str(self.folder / f"{name}.wav"), "rb") as w:
+            if key not in self._frames:
+                path = name if isinstance(name, Path) else self.folder / f"{name}.wav"
+                with wave.open(str(path), "rb") as w:
                     if w.getnchannels() != 1 or w.getsampwidth() != 2 or w.getframerate() != RATE:
                         raise ValueError(f"{name}.wav is not mono 16 kHz 16-bit; run scripts/make_voice.py")
-                    self._frames[name] = w.readframes(w.getnframes())
-            return self._frames[name]
+                    self._frames[key] = w.readframes(w.getnframes())
+            return self._frames[key]
 
-    def join(self, names: list[str]) -> bytes:
+    def join(self, names: list[str | Path]) -> bytes:
         """One WAV file (bytes) with a short gap between segments."""
         gap = b"\x00\x00" * int(RATE * GAP_S)
         pcm = gap.join(self.frames(n) for n in names)
@@ -70,7 +73,7 @@ class Voice:
         self.silent = silent
         self.volume = volume
         self.available = True  # becomes False once, if the audio device can't play
-        self._jobs: queue.Queue[tuple[list[str], Callable[[float], None]] | None] = queue.Queue()
+        self._jobs: queue.Queue[tuple[list[str | Path], Callable[[float], None]] | None] = queue.Queue()
         self._dir = Path(tempfile.mkdtemp(prefix="kiosk-voice-"))
         self._seq = 0
         self._sound = None
@@ -81,7 +84,11 @@ class Voice:
         self, number: str, window: int, recall: bool = False, on_ready: Callable[[float], None] | None = None
     ):
         """Queue an announcement; `on_ready(seconds)` runs on the Kivy thread when it starts playing."""
-        self._jobs.put((segments_for(number, window, recall), on_ready or (lambda _s: None)))
+        self._jobs.put(([*segments_for(number, window, recall)], on_ready or (lambda _s: None)))
+
+    def say_parts(self, parts: list[str | Path], on_ready: Callable[[float], None] | None = None) -> None:
+        """Queue segments and prompt files joined into one clip (spoken help in 长者模式)."""
+        self._jobs.put((list(parts), on_ready or (lambda _s: None)))
 
     def stop(self) -> None:
         self._jobs.put(None)

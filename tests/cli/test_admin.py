@@ -18,7 +18,7 @@ SAMPLE = str(ROOT / "assets" / "hall.sample.yaml")
 
 def test_check_config_accepts_the_sample(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check-config", SAMPLE]) == 0
-    assert "11 services, 4 windows" in capsys.readouterr().out
+    assert "12 services, 4 windows" in capsys.readouterr().out
 
 
 def test_check_config_names_file_line_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -36,7 +36,7 @@ def displays() -> Iterator[dict[str, VirtualDisplay]]:
 @pytest.fixture
 def run_scenario(displays: dict[str, VirtualDisplay], tmp_path: Path):  # type: ignore[no-untyped-def]
     def run(
-        name: str, size: str = "1920x1080", timeout: float = 120
+        name: str, size: str = "1920x1080", timeout: float = 120, hall: str = "sample"
     ) -> tuple[str, subprocess.CompletedProcess[str]]:
         display = displays[size]
         home = tmp_path / "kivy-home"
@@ -45,7 +45,7 @@ def run_scenario(displays: dict[str, VirtualDisplay], tmp_path: Path):  # type: 
         env["KIVY_AUDIO"] = "sdl2"  # no sound card under Xvfb: the voice must degrade, not crash
         # The interpreter running the tests (the 3.13 run's environment drives the kiosk on 3.13 too).
         cmd = [sys.executable, "-m", "tests.ui.driver", name, str(tmp_path / "data")]
-        cmd += ["--size", size]
+        cmd += ["--size", size, "--hall", hall]
         done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
         report = Path(f"{tmp_path / 'data'}.report.txt")
         return (report.read_text(encoding="utf-8") if report.exists() else "(no report)"), done

@@ -599,12 +599,134 @@ def with_changes(config: Any, changes: dict[str, Any]) -> Any:
     return type(config).model_validate(data)
 
 
+# ---- the home screen for 3 services or 40 ------------------------------------------------------------
+HALLS = {
+    "three": ROOT / "tests" / "ui" / "halls" / "three.yaml",
+    "sample": ROOT / "assets" / "hall.sample.yaml",
+    "forty": ROOT / "tests" / "ui" / "halls" / "forty.yaml",
+}
+
+
+def _window_box(w: Any) -> tuple[float, float, float, float]:
+    x, y = w.to_window(w.x, w.y)
+    return (x, y, w.width, w.height)
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return (
+        a[0] < b[0] + b[2] - 0.5
+        and b[0] < a[0] + a[2] - 0.5
+        and a[1] < b[1] + b[3] - 0.5
+        and b[1] < a[1] + a[3] - 0.5
+    )
+
+
+def _inside(inner: tuple[float, ...], outer: tuple[float, ...]) -> bool:
+    return (
+        inner[0] >= outer[0] - 0.5
+        and inner[1] >= outer[1] - 0.5
+        and inner[0] + inner[2] <= outer[0] + outer[2] + 0.5
+        and inner[1] + inner[3] <= outer[1] + outer[3] + 0.5
+    )
+
+
+def check_home_page(p: Any) -> list[str]:
+    """The page on screen now: its service codes, after checking that each category heading sits in
+    its section above its first service, nothing overlaps, everything is on screen without scrolling,
+    buttons are at least 20 mm and their text meets WCAG AA on its colour (on the Kivy thread)."""
+    from kivy.core.window import Window
+
+    from kiosk.ui import palette
+    from kiosk.ui.automation import walk
+    from kiosk.ui.screens.home import CategoryTile, GroupFrame, GroupHeading, ServiceButton
+    from kiosk.ui.widgets import KioskButton
+
+    home = p.app.screen("home")
+    scroll, area = home.ids.scroll, home.ids.services
+    assert area.height <= scroll.height + 1, f"the page scrolls ({area.height:.0f} > {scroll.height:.0f})"
+    screen_box = (0, 0, Window.width, Window.height)
+    frames = [w for w in area.children if isinstance(w, GroupFrame)]
+    headings = [w for w in area.children if isinstance(w, GroupHeading)]
+    services = [w for w in area.children if isinstance(w, ServiceButton)]
+    tiles = [w for w in area.children if isinstance(w, CategoryTile)]
+    buttons = [w for w in walk(home) if isinstance(w, KioskButton) and p._visible(w)]
+    for b in buttons:
+        assert min(b.width, b.height) >= palette.MIN_TARGET_PX, (b.key, b.size, "smaller than 20 mm")
+        assert _inside(_window_box(b), screen_box), (b.key, _window_box(b), "off screen")
+    for b in services + tiles:
+        ratio = palette.contrast(palette.WHITE, tuple(b.bg))
+        assert ratio >= 4.5, (b.key, tuple(b.bg), ratio)
+    solid = buttons + headings
+    for i, a in enumerate(solid):
+        for b in solid[i + 1 :]:
+            assert not _overlap(_window_box(a), _window_box(b)), (
+                "overlap",
+                getattr(a, "key", a.name),
+                getattr(b, "key", b.name),
+            )
+    for h in headings:
+        frame = next(f for f in frames if _inside(_window_box(h), _window_box(f)))
+        first = next(b for b in services if b.category == h.name)
+        assert _inside(_window_box(first), _window_box(frame)), (h.name, "first service outside its section")
+        hb, fb = _window_box(h), _window_box(first)
+        assert hb[1] >= fb[1] + fb[3] - 0.5, (h.name, "heading not above its first service")
+        assert palette.contrast(tuple(h.colour), tuple(frame.tint)) >= 4.5, (h.name, "heading contrast")
+        assert not isinstance(h, KioskButton) and not h.children[0].__class__.__name__.endswith("Button")
+    for f in frames:
+        assert sum(_overlap(_window_box(f), _window_box(g)) for g in frames) == 1, "sections overlap"
+    return [b.key for b in services]
+
+
+@scenario
+def home_layout(p: Any, rt: Any, data: Path) -> None:
+    """Every service on screen or one category away, in sections that keep label and services
+    together, without overlaps, in normal and 长者模式."""
+    config = rt.config
+    first_ask = config.home.first_ask.service if config.home.first_ask else None
+    expected = sorted(s.code for s in config.services if s.code != first_ask)
+    home = p.ui(lambda: p.app.screen("home"))
+    for elder in (False, True):
+        p.ui(p.app._poke)  # someone at the screen: an idle kiosk turns 长者模式 off every second
+        p.ui(lambda e=elder: setattr(p.app.theme, "elder", e))
+        scale = 1.3 if elder else 1.0
+        p.wait(lambda s=scale: home._laid_for and home._laid_for[2] == s, 15, "the home laid out again")
+        time.sleep(0.2)
+        if first_ask:
+            assert p.ui(lambda: p.find("first_ask")) is not None
+        if not p.ui(lambda: home.two_step):
+            assert p.ui(lambda: p.app.theme.elder) == elder
+            assert sorted(p.ui(lambda: check_home_page(p))) == expected
+            continue
+        p.ui(p.app._poke)
+        assert p.ui(lambda: p.app.theme.elder) == elder
+        p.ui(lambda: check_home_page(p))  # the category tiles
+        seen: list[str] = []
+        count = p.ui(lambda: len(home.groups))
+        for i in range(count):
+            p.ui(p.app._poke)
+            if i < 2:  # a real finger on the first tiles and on 返回; the rest straight to the page
+                p.tap(f"category_{i}")
+                p.wait(lambda k=i: home.page == k and p.find("back_categories"), 5, f"category {i}")
+            else:
+                p.ui(lambda k=i: home.show_page(k))
+            time.sleep(0.1)
+            seen += p.ui(lambda: check_home_page(p))
+            assert p.ui(lambda: p.find("back_categories")) is not None
+            if i < 2:
+                p.tap("back_categories")
+                p.wait(lambda: home.page == -1, 5, "back to the categories")
+        p.ui(lambda: home.show_page(-1))
+        assert sorted(seen) == expected, (sorted(set(expected) - set(seen)), "not one step away")
+    p.ui(lambda: setattr(p.app.theme, "elder", False))
+
+
 # ---- process ------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("scenario", choices=sorted(SCENARIOS))
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--size", default="1920x1080")
+    parser.add_argument("--hall", choices=sorted(HALLS), default="sample")
     args = parser.parse_args(argv)
     w, h = (int(x) for x in args.size.split("x"))
 
@@ -620,7 +742,7 @@ def main(argv: list[str] | None = None) -> int:
     from tests.ui.automation import fixed_clock, run_with_pilot, sample_config
 
     fn = SCENARIOS[args.scenario]
-    config = sample_config(baudrate=115200)
+    config = sample_config(str(HALLS[args.hall]), baudrate=115200)
     if getattr(fn, "printer_required", False):
         devices = config.devices.model_copy(update={"printer_required": True})
         config = config.model_copy(update={"devices": devices})
@@ -634,7 +756,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         runtime.stop()
     report = "\n".join(
-        [*errors, f"scenario {args.scenario} at {args.size}: {'FAILED' if errors else 'passed'}"]
+        [
+            *errors,
+            f"scenario {args.scenario} ({args.hall}) at {args.size}: {'FAILED' if errors else 'passed'}",
+        ]
     )
     # Kivy swallows a piped stderr, so the report also goes to a file the test reads back.
     Path(f"{args.data_dir}.report.txt").write_text(report, encoding="utf-8")

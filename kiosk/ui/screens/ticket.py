@@ -12,12 +12,13 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.graphics.texture import Texture
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from kiosk.services import home_plan
 from kiosk.services import ui_support as fmt
 from kiosk.services.documents import ticket_qr_text
-from kiosk.ui import fonts
+from kiosk.ui import fonts, theme
 from kiosk.ui.bridge import AFTER_TEXTS_S, after_texts, background, when_done
 from kiosk.ui.widgets import ShowIf  # noqa: F401  (used in the .kv rules)
 
@@ -59,6 +60,8 @@ class TicketScreen(Screen):
     qr_texture = ObjectProperty(None, allownone=True)
     busy = BooleanProperty(False)
     ticket_id = StringProperty("")
+    colour = ColorProperty(theme.PRIMARY)
+    """The service's category colour (home_plan), so the number matches the button pressed."""
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -99,9 +102,9 @@ class TicketScreen(Screen):
         self.state = "issuing"
         self.number = ""
         self.ticket_id = ""
-        self.service_name = fonts.with_fallback(
-            App.get_running_app().config_hall.service(self._service_code).name
-        )
+        config = App.get_running_app().config_hall
+        self.service_name = fonts.with_fallback(config.service(self._service_code).name)
+        self.colour = home_plan.rgba(home_plan.service_colour(config, self._service_code))
         self.priority_label = ""
         self.windows = ""
         self.ahead = ""
@@ -160,6 +163,8 @@ class TicketScreen(Screen):
             return
         self.ticket_id = t.id
         self.number = t.number
+        if App.get_running_app().theme.elder:
+            App.get_running_app().spoken.say_ticket(t.number, list(t.windows))
         self.priority_label = f"绿色通道 · {t.priority_label}" if t.priority_label else ""
         self.windows = f"请到 {fmt.windows_text(t.windows)} 等候叫号"
         self.ahead = f"前面还有 {t.people_ahead} 人" if t.people_ahead else "前面没有人，请留意叫号"

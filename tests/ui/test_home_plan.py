@@ -1,0 +1,120 @@
+"""The home screen's plan (Kivy-free): categories never split from their services, sizes for a
+finger, colours and icons for every category, and every text colour of the theme at WCAG AA."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from kiosk.config.loader import load_config
+from kiosk.config.schema import SHIPPED_ICONS, CategoryLook, white_text_contrast
+from kiosk.services import home_plan
+from kiosk.ui import palette
+
+ROOT = Path(__file__).resolve().parents[2]
+HALLS = {
+    "three": ROOT / "tests" / "ui" / "halls" / "three.yaml",
+    "sample": ROOT / "assets" / "hall.sample.yaml",
+    "forty": ROOT / "tests" / "ui" / "halls" / "forty.yaml",
+}
+# The service area of the home screen at each size (what the UI test measured), normal and 长者模式.
+AREAS = {"1920x1080": (1405, 834), "1080x1920": (1016, 1062)}
+
+
+def test_the_three_halls_have_the_sizes_the_issue_names() -> None:
+    counts = {}
+    for name, path in HALLS.items():
+        groups = home_plan.groups(load_config(path))
+        counts[name] = (sum(len(g.services) for g in groups), len(groups))
+    assert counts == {"three": (3, 1), "sample": (11, 6), "forty": (40, 9)}
+
+
+@pytest.mark.parametrize("hall", sorted(HALLS))
+@pytest.mark.parametrize("size", sorted(AREAS))
+@pytest.mark.parametrize("scale", [1.0, 1.3])
+def test_a_plan_keeps_each_category_whole_and_nothing_overlaps(hall: str, size: str, scale: float) -> None:
+    config = load_config(HALLS[hall])
+    width, height = AREAS[size]
+    m = home_plan.Metrics(scale=scale, min_target=palette.MIN_TARGET_PX)
+    groups = home_plan.groups(config)
+    pages = [[len(g.services) for g in groups]]
+    if home_plan.choose_two_step(config, width, height, m):
+        tiles = home_plan.plan_tiles(len(groups), width, height, m)
+        assert max(t.y + t.h for t in tiles) <= height
+        assert not any(a.overlaps(b) for i, a in enumerate(tiles) for b in tiles[i + 1 :])
+        pages = [[len(g.services)] for g in groups]
+    for sizes in pages:
+        plan = home_plan.plan_one_screen(sizes, width, height, m)
+        assert plan is not None and plan.height <= height + 0.01, (sizes, "does not fit")
+        boxes = [b for s in plan.sections for b in (s.heading, *s.buttons)]
+        assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+        for s in plan.sections:
+            first = s.buttons[0]
+            # the heading and the first service share one section, heading on top
+            for b in (s.heading, *s.buttons):
+                assert s.frame.x <= b.x and b.x + b.w <= s.frame.x + s.frame.w + 0.01
+                assert s.frame.y <= b.y and b.y + b.h <= s.frame.y + s.frame.h + 0.01
+            assert s.heading.y + s.heading.h <= first.y
+            assert all(min(b.w, b.h) >= palette.MIN_TARGET_PX for b in s.buttons)
+            assert len(s.buttons) == sizes[s.group]
+
+
+def test_more_services_than_fit_go_by_category() -> None:
+    m = home_plan.Metrics()
+    assert not home_plan.choose_two_step(load_config(HALLS["sample"]), *AREAS["1920x1080"], m)
+    assert home_plan.choose_two_step(load_config(HALLS["forty"]), *AREAS["1920x1080"], m)
+
+
+def test_long_names_break_in_the_middle_never_leaving_one_character() -> None:
+    assert home_plan.balanced("城乡居民养老保险参保登记", 11) == "城乡居民养老\n保险参保登记"
+    assert home_plan.balanced("社保卡申领", 11) == "社保卡申领"
+    assert home_plan.balanced("咨询（首问窗口）", 6) == "咨询\n（首问窗口）"
+
+
+def test_every_category_has_a_shipped_icon_and_a_colour_white_text_reads_on() -> None:
+    for path in HALLS.values():
+        for g in home_plan.groups(load_config(path)):
+            assert g.icon in SHIPPED_ICONS and Path(g.icon_path).exists(), g
+            assert white_text_contrast(g.colour) >= 4.5, g
+            heading_on_tint = palette.contrast(home_plan.rgba(g.colour), home_plan.tint(g.colour))
+            assert heading_on_tint >= 4.5, g
+    for _word, _icon, colour in home_plan.USUAL:
+        assert white_text_contrast(colour) >= 4.5, colour
+    assert white_text_contrast(home_plan.FIRST_ASK_COLOUR) >= 4.5
+    sample = load_config(HALLS["sample"])
+    assert home_plan.look_for(sample, "社保医保") == ("social_insurance", "#1C5BA8")
+    assert home_plan.service_colour(sample, "consult") == home_plan.FIRST_ASK_COLOUR
+
+
+def test_a_colour_white_text_cannot_be_read_on_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"contrast 1\.\d:1, below 4\.5:1"):
+        CategoryLook(name="社保医保", colour="#FFE08A")
+    with pytest.raises(ValueError, match="unknown icon"):
+        CategoryLook(name="社保医保", icon="smiley")
+
+
+@pytest.mark.parametrize("where, text, background, large", palette.TEXT_ON)
+def test_every_text_colour_of_the_theme_meets_wcag_aa(where: str, text, background, large: bool) -> None:  # type: ignore[no-untyped-def]
+    needed = 3.0 if large else 4.5
+    assert palette.contrast(text, palette.over(background, palette.BG)) >= needed, where
+
+
+def test_icons_are_rendered_from_their_svg_sources() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_icons", ROOT / "scripts" / "make_icons.py")
+    assert spec and spec.loader
+    make_icons = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_icons)
+    for name in SHIPPED_ICONS:
+        svg = ROOT / "assets" / "icons" / "src" / f"{name}.svg"
+        with Image.open(ROOT / "assets" / "icons" / f"{name}.png") as committed:
+            fresh = make_icons.render(svg, committed.width)
+            a, b = committed.getchannel("A"), fresh.getchannel("A")
+            diff = sum(abs(x - y) for x, y in zip(a.getdata(), b.getdata(), strict=True)) / (
+                a.width * a.height
+            )
+            assert diff < 2, (name, "re-run scripts/make_icons.py")
+            assert 0.08 < sum(1 for v in a.getdata() if v > 128) / (a.width * a.height) < 0.7, name
