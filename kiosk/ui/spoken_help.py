@@ -95,7 +95,7 @@ class SpokenHelp:
             if missing and not (shutil.which("espeak-ng") and shutil.which("sox")):
                 raise RuntimeError("espeak-ng or sox is missing (apt-get install espeak-ng sox)")
             for key in missing:
-                part = wanted[key].with_suffix(".part")
+                part = wanted[key].with_name(f"making-{wanted[key].name}")
                 espeak_wav(self.texts[key], part, SPEED)
                 part.replace(wanted[key])
             index = {key: path.name for key, path in wanted.items()}

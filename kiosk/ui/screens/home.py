@@ -49,6 +49,13 @@ class GroupFrame(Widget):
     tint = ColorProperty(theme.PANEL)
 
 
+class Icon(Widget):
+    """A shipped icon (white on transparent) drawn in a colour; a plain rectangle, no stencil."""
+
+    source = StringProperty("")
+    colour = ColorProperty(theme.WHITE)
+
+
 class GroupHeading(BoxLayout):
     """The category's picture and name, in its colour on its tint: a heading, never a button."""
 
