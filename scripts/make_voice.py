@@ -38,7 +38,7 @@ def segment_texts() -> dict[str, str]:
             "zaici": "再次呼叫",
             # 长者模式 reads the ticket out: 您的号码是 A001 号，请留意叫号，到 1 或 2 号窗口办理.
             "ninde": "您的号码是",
-            "liuyi": "请留意叫号，到",
+            "liuyi": "请留意叫号",
             "huo": "或",
         }
     )

@@ -264,8 +264,19 @@ def compute_summary(
     def sv(code: str) -> Figures:
         return services.setdefault(code, Figures())
 
+    # A ticket counts as issued, and first called, for the service it was taken for: a 咨询 ticket
+    # transferred at the 首问窗口 stays a 咨询 in the figures (its handling there keeps the service);
+    # what is finished and rated counts for the service that finished it.
+    first_handling: dict[str, HandlingRec] = {}
+    for h in sorted(records.handlings, key=lambda h: (h.called_at, h.id)):
+        first_handling.setdefault(h.ticket_id, h)
+
+    def taken_for(t: TicketRec) -> str:
+        h = first_handling.get(t.id)
+        return h.service_code if h is not None else t.service_code
+
     for t in records.tickets:
-        for f in (hall, sv(t.service_code)):
+        for f in (hall, sv(taken_for(t))):
             f.issued += 1
             f.no_show += t.status == TicketStatus.NO_SHOW
             f.removed += t.status == TicketStatus.REMOVED
@@ -283,9 +294,9 @@ def compute_summary(
         if tk is None:
             continue
         wait = (h.called_at - tk.issued_at).total_seconds()
-        for key in ("hall", f"w{h.window_number}", f"s{tk.service_code}"):
+        for key in ("hall", f"w{h.window_number}", f"s{h.service_code}"):
             waits.setdefault(key, []).append(wait)
-        sv(tk.service_code).called += 1
+        sv(h.service_code).called += 1
 
     durations: dict[str, list[float]] = {}
     for h in records.handlings:

@@ -62,7 +62,7 @@ def ticket_words(number: str, windows: list[int]) -> list[str]:
     said: list[str] = []
     for i, w in enumerate(windows[:3]):
         said += (["huo"] if i else []) + window_words(w)
-    return ["ninde", *number_words(number), "hao", "liuyi", *said, "chuangkou"]
+    return ["ninde", *number_words(number), "hao", "liuyi", "dao", *said, "chuangkou"]
 
 
 class SpokenHelp:

@@ -720,6 +720,86 @@ def home_layout(p: Any, rt: Any, data: Path) -> None:
     p.ui(lambda: setattr(p.app.theme, "elder", False))
 
 
+@scenario
+def first_ask_end_to_end(p: Any, rt: Any, data: Path) -> None:
+    """「不知道办什么？」: a 咨询 number for the 首问窗口, called there, transferred keeping its place,
+    finished and rated at the right service, and counted as 咨询 in the day's figures."""
+    p.tap("first_ask")
+    on_ticket_screen(p, "printed")
+    assert "Z001" in screen_text(p), screen_text(p)
+    rt.issue_ticket("residence_proof", None).result(20)  # J001 comes after Z001
+    p.tap("ticket_done")
+    p.wait(lambda: p.app.sm.current == "home", 5, "home")
+    rt.window_op("call_next", 4).result(10)  # the 首问窗口 takes 咨询 first
+    assert rows(
+        data, "SELECT t.number, h.service_code FROM handlings h JOIN tickets t ON t.id = h.ticket_id"
+    ) == [("Z001", "consult")]
+    rt.window_op("transfer", 4, "residence_proof").result(10)
+    assert rows(data, "SELECT service_code, status FROM tickets WHERE number = 'Z001'") == [
+        ("residence_proof", "waiting")
+    ]
+    rt.window_op("call_next", 4).result(10)  # its place kept: before J001, issued later
+    called = rows(
+        data, "SELECT t.number FROM handlings h JOIN tickets t ON t.id = h.ticket_id ORDER BY h.called_at"
+    )
+    assert [c[0] for c in called] == ["Z001", "Z001"], called
+    rt.window_op("finish", 4).result(10)
+    rt.rate(4, 1).result(10)
+    figures = rt.today_figures()
+    consult, proof = figures.services["consult"], figures.services["residence_proof"]
+    assert (consult.issued, consult.called, consult.finished) == (1, 1, 0), consult
+    assert (proof.issued, proof.finished, proof.rated, proof.satisfied) == (1, 1, 1, 1), proof
+    assert figures.hall.issued == 2 and figures.hall.rated == 1
+
+
+@scenario
+def elder_spoken_help(p: Any, rt: Any, data: Path) -> None:
+    """长者模式: the first touch says the service's name and asks for a second; the second takes the
+    number and the ticket is read out. The prompts are made off the UI thread and follow the config."""
+    from kiosk.ui.spoken_help import SpokenHelp, ticket_words
+
+    spoken = p.ui(lambda: p.app.spoken)
+    p.ui(p.app._poke)
+    p.tap("elder_mode")
+    assert p.ui(lambda: p.app.theme.elder)
+    assert spoken.built.wait(90), "the prompts were not made"
+    assert not spoken.problem, spoken.problem
+    import wave
+
+    for key in spoken.texts:
+        with wave.open(str(spoken.ready[key]), "rb") as w:
+            assert 0.4 < w.getnframes() / w.getframerate() < 12, key
+    p.ui(p.app._poke)
+    if p.ui(lambda: p.app.screen("home").two_step):  # 长者模式's larger buttons: by category
+        p.tap("category_0")
+        assert spoken.last == [spoken.ready["category:社保医保"]], spoken.last
+    p.tap("social_card")
+    button = p.ui(lambda: p.app.screen("home")._buttons["social_card"])
+    p.wait(lambda: button.armed and "再按一次 取号" in button.text, 5, "the button asking for a second touch")
+    assert spoken.last == [spoken.ready["service:social_card"]], spoken.last
+    time.sleep(0.6)
+    assert p.ui(lambda: p.app.sm.current) == "home" and ticket_rows(data) == []
+    p.tap("social_card")
+    on_ticket_screen(p, "printed")
+    assert ticket_rows(data) == [("C001", "social_card", None, "printed")]
+    p.wait(lambda: spoken.last == ticket_words("C001", [1, 2]), 5, "the ticket read out")
+    assert spoken.last[:2] == ["ninde", "lC"]
+    # A renamed service gets a new prompt, the old one is deleted, the others are kept as they are.
+    folder = spoken.folder
+    before = {f.name: f.stat().st_mtime for f in folder.glob("*.wav")}
+    services = [
+        s.model_copy(update={"name": "社保卡补换"}) if s.code == "social_card" else s
+        for s in rt.config.services
+    ]
+    again = SpokenHelp(None, folder, rt.config.model_copy(update={"services": services}))
+    again.build()
+    after = {f.name: f.stat().st_mtime for f in folder.glob("*.wav")}
+    assert spoken.ready["service:social_card"].name not in after
+    assert again.ready["service:social_card"].name in after
+    kept = set(before) - {spoken.ready["service:social_card"].name}
+    assert all(after[n] == before[n] for n in kept)
+
+
 # ---- process ------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()

@@ -19,7 +19,7 @@ def test_scenario_landscape(run_scenario, name: str) -> None:  # type: ignore[no
     _check(run_scenario(name))
 
 
-@pytest.mark.parametrize("name", ["regular", "staff_pin"])
+@pytest.mark.parametrize("name", ["regular", "staff_pin", "elder_spoken_help"])
 def test_scenario_portrait(run_scenario, name: str) -> None:  # type: ignore[no-untyped-def]
     _check(run_scenario(name, size="1080x1920"))
 
