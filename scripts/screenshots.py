@@ -67,6 +67,8 @@ def child(size: str, out: Path, variant: str) -> int:
 
     from kiosk.services.runtime import build_runtime
 
+    if variant.startswith("hall-"):
+        return hall_home(size, out, variant.removeprefix("hall-"))
     clock = fixed_clock()
     runtime = build_runtime(sample_config(baudrate=115200), data, clock=clock).start()
     for code in ("pension_enrol", "pension_enrol", "medical_insurance", "minimum_living", "residence_proof"):
@@ -84,6 +86,10 @@ def child(size: str, out: Path, variant: str) -> int:
         snap("home")
         p.tap("elder_mode")
         snap("home-elder-mode")
+        if p.ui(lambda: p.app.screen("home").two_step):  # 长者模式's larger buttons go by category
+            p.tap("category_0")
+            snap("home-elder-mode-category")
+            p.tap("back_categories")
         time.sleep(0.9)  # the same button again: past its double-tap guard
         p.tap("elder_mode")
         p.tap("green_channel")
@@ -160,6 +166,43 @@ def child(size: str, out: Path, variant: str) -> int:
     return 1 if errors else 0
 
 
+HALLS = {"3-services": "tests/ui/halls/three.yaml", "40-services": "tests/ui/halls/forty.yaml"}
+
+
+def hall_home(size: str, out: Path, hall: str) -> int:
+    """Home of the UI tests' other halls (3 services in 1 category, 40 in 9), normal and 长者模式."""
+    from kiosk.services.runtime import build_runtime
+    from kiosk.ui.app import KioskApp
+    from kiosk.ui.automation import fixed_clock, run_with_pilot, sample_config
+
+    w, h = (int(x) for x in size.split("x"))
+    data = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))
+    config = sample_config(str(ROOT / HALLS[hall]), baudrate=115200)
+    runtime = build_runtime(config, data, clock=fixed_clock()).start()
+    for svc in config.services[:4]:
+        runtime.issue_ticket(svc.code, None).result(30)
+    app = KioskApp(runtime, portrait=h > w, silent=True)
+
+    def shoot(p):  # type: ignore[no-untyped-def]
+        home = p.ui(lambda: p.app.screen("home"))
+        p.wait(lambda: p.app.sm.current == "home" and "正在读取" not in p.texts(), 20, "home")
+        p.screenshot(str(out / f"home-{hall}.png"))
+        if p.ui(lambda: home.two_step):
+            p.tap("category_0")
+            p.screenshot(str(out / f"home-{hall}-category.png"))
+            p.tap("back_categories")
+        p.tap("elder_mode")
+        p.wait(lambda: home._laid_for and home._laid_for[2] > 1, 5, "长者模式 laid out")
+        p.screenshot(str(out / f"home-{hall}-elder-mode.png"))
+
+    try:
+        errors = run_with_pilot(app, shoot)
+    finally:
+        runtime.stop()
+    print("\n".join(errors), file=sys.stderr)
+    return 1 if errors else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -182,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             with tempfile.TemporaryDirectory() as home:
                 env = display.env(home)
                 env.setdefault("SDL_AUDIODRIVER", "dummy")
-                for variant in ("main", "broken"):
+                for variant in ("main", "broken", *(f"hall-{h}" for h in HALLS)):
                     cmd = [sys.executable, __file__, "--child", size, str(out), variant]
                     failed |= subprocess.run(cmd, env=env, timeout=300).returncode
         finally:
