@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from kiosk.ui.voice import number_words, window_words
+from kiosk.services.call_words import number_words, window_words
 
 log = logging.getLogger(__name__)
 
