@@ -761,7 +761,7 @@ def elder_spoken_help(p: Any, rt: Any, data: Path) -> None:
     spoken = p.ui(lambda: p.app.spoken)
     p.ui(p.app._poke)
     p.tap("elder_mode")
-    assert p.ui(lambda: p.app.theme.elder)
+    p.wait(lambda: p.app.theme.elder, 5, "长者模式 on")
     assert spoken.built.wait(90), "the prompts were not made"
     assert not spoken.problem, spoken.problem
     import wave
