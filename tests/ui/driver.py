@@ -643,6 +643,7 @@ def check_home_page(p: Any) -> list[str]:
 
     home = p.app.screen("home")
     scroll, area = home.ids.scroll, home.ids.services
+    assert home.laid_out(), "checked before the layout followed the size"
     assert area.height <= scroll.height + 1, f"the page scrolls ({area.height:.0f} > {scroll.height:.0f})"
     screen_box = (0, 0, Window.width, Window.height)
     frames = [w for w in area.children if isinstance(w, GroupFrame)]
@@ -689,7 +690,7 @@ def home_layout(p: Any, rt: Any, data: Path) -> None:
         p.ui(p.app._poke)  # someone at the screen: an idle kiosk turns 长者模式 off every second
         p.ui(lambda e=elder: setattr(p.app.theme, "elder", e))
         scale = 1.3 if elder else 1.0
-        p.wait(lambda s=scale: home._laid_for and home._laid_for[2] == s, 15, "the home laid out again")
+        p.wait(lambda s=scale: home.laid_out() and home._laid_for[2] == s, 15, "the home laid out again")
         time.sleep(0.2)
         if first_ask:
             assert p.ui(lambda: p.find("first_ask")) is not None
@@ -706,15 +707,19 @@ def home_layout(p: Any, rt: Any, data: Path) -> None:
             p.ui(p.app._poke)
             if i < 2:  # a real finger on the first tiles and on 返回; the rest straight to the page
                 p.tap(f"category_{i}")
-                p.wait(lambda k=i: home.page == k and p.find("back_categories"), 5, f"category {i}")
+                p.wait(
+                    lambda k=i: home.page == k and p.find("back_categories") and home.laid_out(),
+                    5,
+                    f"category {i}",
+                )
             else:
                 p.ui(lambda k=i: home.show_page(k))
-            time.sleep(0.1)
+            p.wait(home.laid_out, 5, "the category's page laid out")
             seen += p.ui(lambda: check_home_page(p))
             assert p.ui(lambda: p.find("back_categories")) is not None
             if i < 2:
                 p.tap("back_categories")
-                p.wait(lambda: home.page == -1, 5, "back to the categories")
+                p.wait(lambda: home.page == -1 and home.laid_out(), 5, "back to the categories")
         p.ui(lambda: home.show_page(-1))
         assert sorted(seen) == expected, (sorted(set(expected) - set(seen)), "not one step away")
     p.ui(lambda: setattr(p.app.theme, "elder", False))
@@ -761,7 +766,7 @@ def elder_spoken_help(p: Any, rt: Any, data: Path) -> None:
     spoken = p.ui(lambda: p.app.spoken)
     p.ui(p.app._poke)
     p.tap("elder_mode")
-    p.wait(lambda: p.app.theme.elder, 5, "长者模式 on")
+    p.wait(lambda: p.app.theme.elder and p.app.screen("home").laid_out(), 5, "长者模式 on, laid out")
     assert spoken.built.wait(90), "the prompts were not made"
     assert not spoken.problem, spoken.problem
     import wave
@@ -772,7 +777,7 @@ def elder_spoken_help(p: Any, rt: Any, data: Path) -> None:
     p.ui(p.app._poke)
     if p.ui(lambda: p.app.screen("home").two_step):  # 长者模式's larger buttons: by category
         p.tap("category_0")
-        assert spoken.last == [spoken.ready["category:社保医保"]], spoken.last
+        p.wait(lambda: spoken.last == [spoken.ready["category:社保医保"]], 5, "the category said")
     p.tap("social_card")
     button = p.ui(lambda: p.app.screen("home")._buttons["social_card"])
     p.wait(lambda: button.armed and "再按一次 取号" in button.text, 5, "the button asking for a second touch")

@@ -261,10 +261,17 @@ class HomeScreen(Screen):
             self.page_title = self.groups[self.page].name if self.two_step else ""
         view.scroll_y = 1
 
+    def laid_out(self) -> bool:
+        """True when what is placed was planned for the area as it is now (tests wait for it)."""
+        view = self.ids.scroll
+        return self._laid_for == (view.width, view.height, App.get_running_app().theme.scale, self.page)
+
     def show_page(self, index: int) -> None:
         """Two-step: a category's services (index), or back to the categories (-1)."""
         self._disarm()
         self.page = index
+        # The page's title bar takes room from the area first; the size change lays it out again.
+        self.page_title = self.groups[index].name if index >= 0 else ""
         self._layout()
         if index >= 0:
             App.get_running_app().spoken.say_text(self.groups[index].name)
