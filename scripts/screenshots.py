@@ -173,7 +173,7 @@ def hall_home(size: str, out: Path, hall: str) -> int:
     """Home of the UI tests' other halls (3 services in 1 category, 40 in 9), normal and 长者模式."""
     from kiosk.services.runtime import build_runtime
     from kiosk.ui.app import KioskApp
-    from kiosk.ui.automation import fixed_clock, run_with_pilot, sample_config
+    from tests.ui.automation import fixed_clock, run_with_pilot, sample_config
 
     w, h = (int(x) for x in size.split("x"))
     data = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))

@@ -637,9 +637,9 @@ def check_home_page(p: Any) -> list[str]:
     from kivy.core.window import Window
 
     from kiosk.ui import palette
-    from kiosk.ui.automation import walk
     from kiosk.ui.screens.home import CategoryTile, GroupFrame, GroupHeading, ServiceButton
     from kiosk.ui.widgets import KioskButton
+    from tests.ui.automation import walk
 
     home = p.app.screen("home")
     scroll, area = home.ids.scroll, home.ids.services
