@@ -183,8 +183,9 @@ def _home(data: dict[str, Any]) -> Iterator[Problem]:
     home = data.get("home")
     if not isinstance(home, dict):
         return
-    services = {s.get("code"): s for _, s in _items(data, "services")}
-    categories = [str(s["category"]) for s in services.values() if isinstance(s.get("category"), str)]
+    items = [s for _, s in _items(data, "services")]
+    services = {s["code"]: s for s in items if isinstance(s.get("code"), str)}
+    categories = [str(s["category"]) for s in items if isinstance(s.get("category"), str)]
     for i, look in _items(home, "categories"):
         name = look.get("name")
         if isinstance(name, str) and categories and name not in categories:
@@ -204,7 +205,7 @@ def _home(data: dict[str, Any]) -> Iterator[Problem]:
         yield ("home", "first_ask", "service"), f"unknown service '{code}'", _hint(code, codes)
         return
     window = first.get("window")
-    if isinstance(window, int):
+    if isinstance(window, int) and not isinstance(window, bool):
         lists = [w for _, w in _items(data, "windows") if w.get("number") == window]
         if not lists:
             yield ("home", "first_ask", "window"), f"no window number {window}", "name one of `windows`"
