@@ -739,10 +739,12 @@ def first_ask_end_to_end(p: Any, rt: Any, data: Path) -> None:
     assert rows(
         data, "SELECT t.number, h.service_code FROM handlings h JOIN tickets t ON t.id = h.ticket_id"
     ) == [("Z001", "consult")]
+    rt.engine.clock.advance(120)  # the 首问 talk takes two minutes
     rt.window_op("transfer", 4, "residence_proof").result(10)
     assert rows(data, "SELECT service_code, status FROM tickets WHERE number = 'Z001'") == [
         ("residence_proof", "waiting")
     ]
+    rt.engine.clock.advance(30)
     rt.window_op("call_next", 4).result(10)  # its place kept: before J001, issued later
     called = rows(
         data, "SELECT t.number FROM handlings h JOIN tickets t ON t.id = h.ticket_id ORDER BY h.called_at"
