@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
                     ("board-1920x1080.png", (1920, 1080)),
                     ("board-1080x1920.png", (1080, 1920)),
                 ):
-                    page = browser.new_context(viewport={"width": size[0], "height": size[1]}).new_page()
+                    page = browser.new_context(
+                        viewport={"width": size[0], "height": size[1]}, bypass_csp=True
+                    ).new_page()
                     page.goto(runtime.board.url())
                     page.wait_for_function("window.boardOnline === true")
                     runtime.window_op("recall", 2).result(10)  # a call to photograph, highlighted
@@ -67,13 +69,17 @@ def main(argv: list[str] | None = None) -> int:
                     page.wait_for_timeout(400)
                     page.screenshot(path=str(args.out / name))
                     shots.append(name)
-                page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+                page = browser.new_context(
+                    viewport={"width": 1280, "height": 800}, bypass_csp=True
+                ).new_page()
                 page.goto(runtime.board.url("/window/1"))
                 page.wait_for_function("window.boardOnline === true")
                 page.wait_for_timeout(400)
                 page.screenshot(path=str(args.out / "window-1.png"))
                 shots.append("window-1.png")
-                page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+                page = browser.new_context(
+                    viewport={"width": 1280, "height": 800}, bypass_csp=True
+                ).new_page()
                 page.goto(runtime.board.url("/window/4"))
                 page.wait_for_function("window.boardOnline === true")
                 page.wait_for_timeout(400)

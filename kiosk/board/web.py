@@ -37,6 +37,34 @@ _env = Environment(
 )
 
 
+SECURITY_HEADERS = [
+    # Everything the pages use comes from the kiosk itself; nothing may frame them or guess types.
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+class SecurityHeaders:
+    """Plain ASGI (not BaseHTTPMiddleware): the event streams pass through untouched, chunk by chunk."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def voice_files(folder: Path = VOICE_ASSETS) -> dict[str, Path]:
     """The segments a page may fetch: only the committed WAVs, looked up by name, never a path."""
     if not folder.is_dir():
@@ -52,6 +80,7 @@ def create_app(
     heartbeat: Callable[[], dict[str, Any]],
 ) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SecurityHeaders)
     voices = voice_files()
     windows = {w.number: w for w in config.windows}
     names = {s.code: s.name for s in config.services}

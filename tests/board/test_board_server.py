@@ -107,8 +107,10 @@ def test_pages_escape_configured_text_and_refuse_bad_requests(
     try:
         assert rt.board is not None
         base = f"http://127.0.0.1:{rt.board.port}"
-        status, html, _ = get(base + "/board")
+        status, html, headers = get(base + "/board")
         assert status == 200
+        assert headers["content-security-policy"].startswith("default-src 'self'")
+        assert headers["x-content-type-options"] == "nosniff"
         assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;请带身份证" in html
         assert "&lt;b&gt;大厅&lt;/b&gt;" in html
         assert get(base + "/window/99")[0] == 404
