@@ -28,6 +28,7 @@ def evening_hall(folder: Path) -> Path:
     data["sessions"] = [{"start": "18:00", "end": "23:59"}]
     keep = ["residence_proof", "elderly_allowance", "social_card"]
     data["services"] = [s for s in data["services"] if s["code"] in keep]
+    data.pop("home", None)  # the sample's home-screen layout names services this hall does not have
     data["windows"] = [
         {"number": 1, "name": "综合窗口", "services": keep, "keypad": {"bus": "counter", "address": 5}},
         {"number": 2, "name": "老年人窗口", "services": keep[:2], "keypad": {"bus": "counter", "address": 6}},
