@@ -1,4 +1,5 @@
-"""The layers hold: the queue engine imports no device library and has no import cycle inside it."""
+"""The layers hold: the queue engine imports no device library and has no import cycle inside it; the
+street centre imports nothing of the kiosk (a centre install needs neither Kivy nor the drivers)."""
 
 from __future__ import annotations
 
@@ -87,3 +88,29 @@ def test_the_engine_modules_import_each_other_without_a_cycle() -> None:
     for module in sorted(graph):
         if module not in state:
             visit(module, [module])
+
+
+def test_importing_the_centre_loads_neither_the_kiosk_nor_kivy() -> None:
+    modules = loaded_by("sync.centre")
+    assert {"sync.centre.app", "sync.centre.figures", "sync.contract.figures"} <= modules
+    leaked = sorted(m for m in modules if m.split(".")[0] in {"kiosk", "kivy", "drivers", "escpos", "serial"})
+    assert not leaked, leaked
+
+
+def test_the_install_extras_keep_the_kiosk_and_the_centre_apart() -> None:
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+    def names(reqs: list[str]) -> set[str]:
+        return {re.split(r"[\s\[<>=!;~]", r, maxsplit=1)[0].lower() for r in reqs}
+
+    core = names(project["dependencies"])
+    extras = {k: names(v) for k, v in project["optional-dependencies"].items()}
+    kiosk_stack = {"kivy", "python-escpos", "pyserial", "pillow", "qrcode"}
+    assert kiosk_stack <= extras["kiosk"]
+    assert "psycopg" in extras["centre"]
+    assert not (core | extras["centre"]) & kiosk_stack
+    assert "psycopg" not in core | extras["kiosk"]
+    assert "hall-kiosk" in extras["dev"]  # setup.sh's `.[dev]` installs both halves for the tests

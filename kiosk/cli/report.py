@@ -17,7 +17,7 @@ from rich.table import Table
 from kiosk.config.schema import HallConfig
 from kiosk.engine.clock import local
 from kiosk.engine.ratings import LEVEL_LABELS
-from kiosk.engine.summary import DaySummary, Figures
+from sync.contract.figures import DaySummary, Figures
 
 FOLLOWUP_KINDS = {"callback": "回访", "rectification": "整改", "promised": "承诺件办结"}
 """Follow-up kinds as staff call them."""

@@ -15,8 +15,8 @@ from kiosk.engine.day_records import load_day_records
 from kiosk.engine.errors import DayAlreadyClosed, DomainError
 from kiosk.engine.notices import Notice, NoticeKind
 from kiosk.engine.rows import end_handling, window_state
-from kiosk.engine.summary import compute_summary
 from sync.contract.enums import OPEN_TICKET_STATUSES, FollowupStatus, Outcome, RatingStatus, TicketStatus
+from sync.contract.figures import FIGURES_VERSION, compute_summary
 
 
 def close_day(s: Session, ctx: Context, day: dt.date | None = None) -> int:
@@ -71,6 +71,7 @@ def close_day(s: Session, ctx: Context, day: dt.date | None = None) -> int:
             "business_date": day.isoformat(),
             "closed_at": now.isoformat(),
             "figures": json.loads(json.dumps(figures)),
+            "figures_version": FIGURES_VERSION,
         },
     )
     ctx.notify(s, Notice(NoticeKind.CLOSED, detail={"business_date": day.isoformat(), "removed": removed}))

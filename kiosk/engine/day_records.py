@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import models as m
 from kiosk.engine.clock import as_utc
-from kiosk.engine.summary import DayRecords, FollowupRec, HandlingRec, IgnoredRec, RatingRec, TicketRec
+from sync.contract.figures import DayRecords, FollowupRec, HandlingRec, IgnoredRec, RatingRec, TicketRec
 
 
 def _opt(value: dt.datetime | None) -> dt.datetime | None:

@@ -28,8 +28,8 @@ from kiosk.engine.day_records import load_day_records
 from kiosk.engine.estimates import wait_range_minutes
 from kiosk.engine.notices import Notice
 from kiosk.engine.schedule import IssueWindow
-from kiosk.engine.summary import DaySummary, compute_summary
 from sync.contract.enums import UNPRINTED_STATUSES, Outcome, PrintStatus, TicketStatus, WindowStatus
+from sync.contract.figures import DaySummary, compute_summary
 
 log = logging.getLogger(__name__)
 Listener = Callable[[Notice], None]

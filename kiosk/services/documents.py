@@ -9,7 +9,7 @@ from kiosk.config.schema import HallConfig
 from kiosk.engine.clock import local
 from kiosk.engine.issuing import IssuedTicket
 from kiosk.engine.ratings import LEVEL_LABELS
-from kiosk.engine.summary import DaySummary, Figures
+from sync.contract.figures import DaySummary, Figures
 
 
 def ticket_qr_text(config: HallConfig, t: IssuedTicket) -> str:

@@ -33,7 +33,6 @@ from kiosk.engine.clock import Clock
 from kiosk.engine.engine import QueueEngine
 from kiosk.engine.notices import CHANGES_WAITING, Notice
 from kiosk.engine.schedule import IssueWindow
-from kiosk.engine.summary import DaySummary
 from kiosk.services.background import Part
 from kiosk.services.centre_config import with_centre_holidays
 from kiosk.services.documents import day_slip_doc, guide_doc
@@ -42,6 +41,7 @@ from kiosk.services.health_monitor import HealthMonitor
 from kiosk.services.nightly_close import NightlyClose
 from kiosk.services.sync_link import SyncLink
 from kiosk.services.ticketing import TicketDesk, TicketOutcome
+from sync.contract.figures import DaySummary
 
 log = logging.getLogger(__name__)
 

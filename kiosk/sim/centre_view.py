@@ -15,10 +15,10 @@ from typing import Any
 import requests
 from sqlalchemy import Engine, select
 
-from kiosk.engine.summary import DaySummary
 from sync.centre import models
 from sync.centre.csv_export import FIELDS
 from sync.centre.figures import hall_summary
+from sync.contract.figures import DaySummary
 
 
 def centre_summary(engine: Engine, hall_id: str, day: dt.date) -> DaySummary:

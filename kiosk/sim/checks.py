@@ -19,9 +19,9 @@ from kiosk.config.schema import HallConfig
 from kiosk.db import models as m
 from kiosk.engine.clock import as_utc, business_date
 from kiosk.engine.engine import QueueEngine
-from kiosk.engine.summary import FINISHED
 from kiosk.sim import centre_view as cv
 from kiosk.sim.hall import Ledger
+from sync.contract.figures import FINISHED
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from kiosk.cli.report import format_summary
 from kiosk.engine.clock import local
 from kiosk.engine.ratings import LEVEL_LABELS
-from kiosk.engine.summary import Figures
+from sync.contract.figures import Figures
 
 if TYPE_CHECKING:
     from kiosk.sim.day import DayResult

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
-from kiosk.engine.summary import Figures
 from sync.centre.figures import StreetNight, street_night
+from sync.contract.figures import Figures
 
 FIELDS = [
     "issued", "called", "finished", "no_show", "removed", "materials_incomplete", "promised", "print_failures",

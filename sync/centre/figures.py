@@ -1,5 +1,6 @@
-"""The night's figures at the centre, computed by the kiosk's own ``compute_summary`` over the rows the
-centre materialised, so each hall's figures equal its kiosk's 日结 exactly. Presentation-only extras
+"""The night's figures at the centre, computed by the contract's ``compute_summary`` (the kiosk's own
+日结 function, sync/contract/figures.py) over the rows the centre materialised, so each hall's figures
+equal its kiosk's 日结 exactly. Presentation-only extras
 (hourly series, rankings, follow-up status) are derived here from the same records."""
 
 from __future__ import annotations
@@ -14,10 +15,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
-from kiosk.engine.summary import DayRecords, DaySummary, Figures, compute_summary
 from sync.centre import models
 from sync.centre.followups import FollowupView, views
 from sync.contract.enums import FollowupKind, FollowupStatus
+from sync.contract.figures import (
+    RECORD_FIELDS,
+    DayRecords,
+    DaySummary,
+    Figures,
+    compute_summary,
+    figures_agree,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 log = logging.getLogger(__name__)
@@ -28,33 +36,12 @@ def broken_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:200]
 
 
-# The snapshot fields compute_summary reads ("s" text, "i" integer, "b" boolean). Extracting them in SQL
-# instead of decoding every snapshot's JSON in Python makes the street's night render in seconds.
+# The snapshot fields compute_summary reads ("s" text, "i" integer, "b" boolean), from the contract.
+# Extracting them in SQL instead of decoding every snapshot's JSON in Python makes the street's night
+# render in seconds.
 _FIELDS: dict[str, dict[str, str]] = {
-    "tickets": dict.fromkeys(
-        ("id", "number", "service_code", "priority", "issued_at", "status", "print_status"), "s"
-    ),
-    "handlings": {
-        **dict.fromkeys(
-            ("id", "ticket_id", "service_code", "called_at", "started_at", "finished_at", "outcome"), "s"
-        ),
-        "window_number": "i",
-    },
-    "ratings": {
-        **dict.fromkeys(("id", "handling_id", "ticket_id", "service_code", "status", "rated_at"), "s"),
-        "window_number": "i",
-        "level": "i",
-        "satisfied": "b",
-        "dissatisfied": "b",
-    },
-    "followups": {
-        **dict.fromkeys(
-            ("id", "kind", "rating_id", "ticket_id", "service_code", "business_date", "due_date", "status"),
-            "s",
-        ),
-        "window_number": "i",
-    },
-    "ignored": {"window_number": "i", "reason": "s"},
+    kind: {name: "b" if tp is bool else "i" if tp is int else "s" for name, tp in cols.items()}
+    for kind, cols in RECORD_FIELDS.items()
 }
 
 
@@ -236,11 +223,13 @@ def _dissatisfied(
 
 def compare_with_kiosk(summary: DaySummary, day_close: Any) -> bool | None:
     """The kiosk may send its 日结 figures in the day_close snapshot (key ``figures``, the output of
-    ``DaySummary.figures_dict``); then the centre checks that its own are identical."""
+    ``DaySummary.figures_dict``, with ``figures_version``); then the centre checks that its own are
+    identical on every figure that version knew."""
     if not isinstance(day_close, dict) or not isinstance(day_close.get("figures"), dict):
         return None
     ours = json.loads(json.dumps(summary.figures_dict()))
-    return bool(ours == day_close["figures"])
+    version = day_close.get("figures_version")
+    return figures_agree(ours, day_close["figures"], version if isinstance(version, int) else None)
 
 
 def street_night(conn: Connection, day: dt.date, as_of: dt.date | None = None) -> StreetNight:

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.engine.summary import Figures
 from sync.centre import charts, pages
 from sync.centre.figures import SHANGHAI, HallNight, StreetNight, broken_reason
 from sync.centre.followups import FollowupView
+from sync.contract.figures import Figures
 
 log = logging.getLogger(__name__)
 WEEKDAYS = "一二三四五六日"

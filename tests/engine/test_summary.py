@@ -14,7 +14,7 @@ from kiosk.db.database import Database
 from kiosk.engine.clock import ManualClock
 from kiosk.engine.engine import QueueEngine
 from kiosk.engine.errors import DomainError
-from kiosk.engine.summary import (
+from sync.contract.figures import (
     DayRecords,
     FollowupRec,
     HandlingRec,
@@ -333,3 +333,15 @@ def test_agreement_when_the_day_is_closed_the_next_morning(sample_config: HallCo
         centre = compute_summary(records_from_outbox(events, day), cfg.hall_id, day, as_of=engine.ctx.today())
         assert kiosk.to_dict() == centre.to_dict()
     assert engine.summary(dt.date(2026, 11, 26)).hall.removed > 0
+
+
+def test_the_day_close_tells_the_centre_which_figures_version_it_computed(
+    engine: QueueEngine, clock: ManualClock
+) -> None:
+    from sync.contract.figures import FIGURES_VERSION
+
+    engine.issue("pension_enrol")
+    clock.advance(60)
+    engine.close_day()
+    (closed,) = [e for e in outbox(engine.db) if e["type"] == "day.closed"]
+    assert closed["payload"]["day_close"]["figures_version"] == FIGURES_VERSION

@@ -1,16 +1,22 @@
-"""The day summary (日结): a pure function over plain records.
+"""The day figures (日结): a pure function over plain records, part of the kiosk–centre contract.
 
 The kiosk builds the records from its database, the street centre from the events it materialised;
 both call `compute_summary`, so the two sets of figures agree by construction. The formulas are
 in README ("How the figures are computed").
+
+The figures are versioned. A kiosk sends ``figures_version`` with its 日结 figures; the centre compares
+only the figures that version knew (`figures_agree`), so a new figure does not mark every kiosk not yet
+upgraded 「核对不一致」. Adding a figure: raise `FIGURES_VERSION` and enter the figure in `FIGURE_SINCE`
+with the new number. `RECORD_FIELDS` lists the snapshot fields the figures read, for the centre's SQL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from sync.contract.enums import (
@@ -367,3 +373,76 @@ def compute_summary(
         followups_overdue=len([f for f in overdue if f.kind != FollowupKind.PROMISED]),
         promised_overdue=len([f for f in overdue if f.kind == FollowupKind.PROMISED]),
     )
+
+
+# ---- versions --------------------------------------------------------------------------------------
+FIGURES_VERSION = 1
+"""The version of the figures this code computes; sent by the kiosk with its 日结 figures."""
+
+#: The version that introduced each figure: a field of `Figures`, or a top-level key of
+#: `DaySummary.figures_dict` (hall, windows, services, dissatisfied). Version 1 is the first release.
+FIGURE_SINCE: dict[str, int] = {
+    **{f.name: 1 for f in fields(Figures)},
+    **dict.fromkeys(("hall", "windows", "services", "dissatisfied"), 1),
+}
+
+
+def figures_as_of(
+    figures: Mapping[str, Any], version: int, since: Mapping[str, int] = FIGURE_SINCE
+) -> dict[str, Any]:
+    """The part of `figures` (a `figures_dict`) that a kiosk at `version` computes. A figure missing
+    from `since` counts as version 1: it is always compared, never silently skipped."""
+
+    def known(name: str) -> bool:
+        return since.get(name, 1) <= version
+
+    def one(f: Any) -> Any:
+        return {k: v for k, v in f.items() if known(k)} if isinstance(f, Mapping) else f
+
+    out: dict[str, Any] = {}
+    for key, value in figures.items():
+        if not known(key):
+            continue
+        if key == "hall":
+            out[key] = one(value)
+        elif key in ("windows", "services") and isinstance(value, Mapping):
+            out[key] = {k: one(v) for k, v in value.items()}
+        else:
+            out[key] = value
+    return out
+
+
+def figures_agree(
+    ours: Mapping[str, Any],
+    theirs: Mapping[str, Any],
+    their_version: int | None,
+    *,
+    version: int = FIGURES_VERSION,
+    since: Mapping[str, int] = FIGURE_SINCE,
+) -> bool:
+    """Whether a kiosk's 日结 figures (`theirs`, computed at `their_version`; None: sent before figures
+    were versioned, i.e. version 1) equal ours (computed at `version`) on every figure both know."""
+    common = min(their_version or 1, version)
+    return figures_as_of(ours, common, since) == figures_as_of(theirs, common, since)
+
+
+# ---- the records' fields ---------------------------------------------------------------------------
+def _fields_of(rec: type) -> dict[str, type]:
+    hints = typing.get_type_hints(rec)
+    out: dict[str, type] = {}
+    for f in fields(rec):
+        args = [a for a in typing.get_args(hints[f.name]) if a is not type(None)]
+        out[f.name] = args[0] if args else hints[f.name]
+    return out
+
+
+#: The snapshot fields each kind of record contributes to the figures, with their Python type (None
+#: allowed where the record says so). The kiosk's outbox snapshots carry at least these; the centre
+#: extracts exactly these.
+RECORD_FIELDS: dict[str, dict[str, type]] = {
+    "tickets": _fields_of(TicketRec),
+    "handlings": _fields_of(HandlingRec),
+    "ratings": _fields_of(RatingRec),
+    "followups": _fields_of(FollowupRec),
+    "ignored": _fields_of(IgnoredRec),
+}
