@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 . scripts/postgres.sh   # exports CENTRE_TEST_DATABASE_URL when a server is (or can be) running
 echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
+echo "== import layers"; .venv/bin/lint-imports
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest on $(.venv/bin/python --version)"; .venv/bin/pytest "$@"
 

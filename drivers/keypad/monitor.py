@@ -42,7 +42,7 @@ class FramePrinter:
 
     def __call__(self, frame: Any, t: float, verdict: str) -> None:
         assert self.bus is not None
-        stamp = dt.datetime.now().strftime("%H:%M:%S.%f")[:-3] if self.wall else f"{t:8.3f}s"
+        stamp = dt.datetime.now().astimezone().strftime("%H:%M:%S.%f")[:-3] if self.wall else f"{t:8.3f}s"
         with self._lock:
             print(f"{stamp}  {frame.raw.hex(' ').upper()}", file=self.out)
             print(f"          {describe_frame(self.bus, frame)} → {verdict}", file=self.out, flush=True)

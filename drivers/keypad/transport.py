@@ -154,7 +154,7 @@ class SerialTransport:
         while not self._stop.is_set():
             try:
                 port = self._open()
-            except Exception as exc:  # SerialException, OSError, ValueError (bad URL), anything else
+            except Exception as exc:  # noqa: BLE001 - SerialException, OSError, ValueError (bad URL), anything else
                 self._failed(exc, was_up=False)
                 if first:
                     self._set_state(LinkState.DOWN)

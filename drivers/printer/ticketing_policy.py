@@ -172,7 +172,7 @@ def issue_ticket(
     if decision.print_ticket:
         try:
             result = driver.print_doc(doc).result(timeout_s)
-        except Exception as exc:  # FutureTimeout or a driver bug: the ticket is committed all the same
+        except Exception as exc:  # noqa: BLE001 - FutureTimeout or a driver bug: the ticket is committed all the same
             lost = st.fault("no_reply", f"print request did not finish: {exc!r}")
             result = PrintResult(PrintOutcome.FAILED, doc.key, 0, 0, None, lost)
     record = record_for(decision, result)

@@ -88,7 +88,7 @@ class BoardServer:
     def _serve(self, server: uvicorn.Server) -> None:
         try:
             server.run()
-        except BaseException as exc:  # uvicorn exits with SystemExit when it cannot bind
+        except BaseException as exc:  # noqa: BLE001 - uvicorn exits with SystemExit when it cannot bind
             self.error = f"综合屏服务未能启动（{self.settings.host}:{self.settings.port}）：{exc!r}"
         if not server.started:
             self.error = self.error or f"综合屏服务未能启动：端口 {self.settings.port} 已被占用或地址不可用"

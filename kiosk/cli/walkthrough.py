@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
@@ -26,7 +27,7 @@ def _say(clock: ManualClock, tz: str, text: str) -> None:
 def run_walkthrough(config_path: str, data_dir: Path) -> int:
     config = load_config(config_path)
     cal = WorkCalendar(config.calendar.extra_holidays, config.calendar.extra_workdays)
-    day = dt.date.today()
+    day = dt.datetime.now(ZoneInfo(config.timezone)).date()  # the hall's today, not the host's
     while not cal.is_workday(day):
         day += dt.timedelta(days=1)
     clock = ManualClock(

@@ -124,7 +124,7 @@ class Database:
                 with self._sessions() as session, session.begin():
                     session.info["notify"] = notes
                     result = task(session)
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - any failure of a task is the caller's, handed back through its future
                 self._record_failure(name, exc)
                 fut.set_exception(exc)
                 continue

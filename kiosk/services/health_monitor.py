@@ -61,7 +61,7 @@ class HealthMonitor(PeriodicThread):
         try:
             failures = self.engine.print_failures()
             backlog = self.engine.outbox_backlog()
-        except Exception as exc:  # the database itself is failing: say so, don't end the monitor
+        except Exception as exc:  # noqa: BLE001 - the database itself is failing: say so, don't end the monitor
             failures, backlog = [], -1
             log.error("health read failed: %s", exc)
         reason = None

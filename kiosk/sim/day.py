@@ -126,7 +126,7 @@ def run_day(opts: SimOptions) -> DayResult:
     cal = WorkCalendar(base.calendar.extra_holidays, base.calendar.extra_workdays)
     if not (base.open_on_non_working_days or cal.is_workday(day)):
         raise ClosedDay(f"{day} is not a working day for {base.name}: the hall is closed")
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = dt.datetime.now().astimezone().strftime("%Y%m%d-%H%M%S")  # the run folder, in host time
     run_dir = Path(opts.data_dir).resolve() / "simulate-day" / f"{day}-seed{opts.seed}-{stamp}"
     kiosk_dir = run_dir / "kiosk"
     kiosk_dir.mkdir(parents=True)

@@ -53,7 +53,7 @@ def has_cjk_glyphs(path: str | Path) -> bool:
             if font.getmask(ch).getbbox() is None:
                 return False
         return bytes(font.getmask(_PROBE[0])) != bytes(font.getmask(_PROBE[1]))
-    except Exception:
+    except Exception:  # noqa: BLE001 - a font file that cannot be read is simply not used
         return False
 
 
@@ -80,7 +80,7 @@ def _face0_is_japanese_or_korean(path: str) -> bool:
         from PIL import ImageFont
 
         family = ImageFont.truetype(path, 12).getname()[0]
-    except Exception:
+    except Exception:  # noqa: BLE001 - a font file that cannot be read is simply not used
         return False
     return (family or "").endswith((" JP", " KR"))
 
@@ -117,7 +117,7 @@ def covers(path: str, ch: str) -> bool:
         font, notdef = _probe_font(path)
         mask = font.getmask(ch)  # type: ignore[attr-defined]
         return mask.getbbox() is not None and bytes(mask) != notdef
-    except Exception:
+    except Exception:  # noqa: BLE001 - a font file that cannot be read is simply not used
         return False
 
 

@@ -34,8 +34,8 @@ def espeak_wav(text: str, out: Path, speed: int) -> None:
     """`text` spoken by espeak-ng's Mandarin voice, trimmed of silence, as mono 16 kHz 16-bit WAV."""
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
-        run = {"check": True, "capture_output": True, "timeout": 30}
-        subprocess.run(["espeak-ng", "-v", "cmn", "-s", str(speed), "-a", "160", "-w", str(raw), text], **run)  # type: ignore[call-overload]
+        run: dict[str, Any] = {"check": True, "capture_output": True, "timeout": 30}
+        subprocess.run(["espeak-ng", "-v", "cmn", "-s", str(speed), "-a", "160", "-w", str(raw), text], **run)
         subprocess.run(
             [
                 "sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out),
@@ -102,7 +102,7 @@ class SpokenHelp:
             (self.folder / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n")
             self.ready = wanted
             log.info("spoken help: %d prompts (%d made now)", len(wanted), len(missing))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - spoken help is optional: any failure is shown, the screen goes on
             self.problem = str(exc)
             log.warning("spoken help unavailable, 长者模式 asks for the second touch on screen only: %s", exc)
         finally:

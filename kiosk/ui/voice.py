@@ -119,7 +119,7 @@ class Voice:
         path.write_bytes(data)
         try:
             sound = SoundLoader.load(str(path))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a voice file that cannot be loaded is skipped
             sound = None
         if sound is None or not sound.length:
             self._degrade("no audio device or player (SoundLoader gave nothing playable)")
@@ -141,6 +141,6 @@ class Voice:
                 sound.volume = self.volume
                 sound.play()
                 self._sound = sound
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - sound is optional: any audio failure degrades to silence
                 self._degrade(repr(exc))
         on_ready(seconds)

@@ -82,7 +82,7 @@ class GuideScreen(Screen):
         self.print_status = "正在打印告知单…"
         try:
             fut = app.runtime.print_guide(self.service_code)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any print failure is shown to the resident
             self._printed_failed(exc)
             return
         when_done(fut, self._printed, self._printed_failed)

@@ -150,7 +150,7 @@ class WindowSheet(FloatLayout):
 
         try:
             fut = App.get_running_app().runtime.print_guide(service, missing, int(self.window))
-        except Exception as exc:  # no printer configured
+        except Exception as exc:  # noqa: BLE001 - no printer configured
             failed(exc)
             return
         when_done(
