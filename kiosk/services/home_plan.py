@@ -162,7 +162,7 @@ class Metrics:
 
     @property
     def max_button_h(self) -> float:
-        return round(170 * self.scale)
+        return round(230 * self.scale)  # a small hall's few buttons grow, but stay buttons
 
     @property
     def min_button_w(self) -> float:

@@ -305,7 +305,7 @@ class HomeScreen(Screen):
         for tile, g in zip(self._tiles, self.groups, strict=False):
             waiting = sum(self._waiting.get(s.code, 0) for s in g.services)
             refused = [self._refused.get(s.code, "") for s in g.services]
-            detail = f"{len(g.services)} 项业务 · " + (f"等候 {waiting} 人" if waiting else "无需等候")
+            detail = f"{len(g.services)} 项业务\n" + (f"等候 {waiting} 人" if waiting else "无需等候")
             if all(refused):  # nothing in it can be issued: say why rather than offer an empty page
                 detail = refused[0]
             tile.disabled = all(refused)
