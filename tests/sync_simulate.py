@@ -40,8 +40,10 @@ def hall_day(
     seed: int = 0,
     start_seq: int = 1,
     close: bool = True,
+    staff: bool = False,
 ) -> list[dict[str, Any]]:
-    """All events of one hall-day, seq from ``start_seq``."""
+    """All events of one hall-day, seq from ``start_seq``. With ``staff``, each window has a staff
+    member signed in for the morning and another for the afternoon (``staff_id`` on the handlings)."""
     rng = random.Random(f"{seed}:{hall_id}:{day}")
     base = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(hours=8)  # local midnight
     bday = day.isoformat()
@@ -103,6 +105,8 @@ def hall_day(
             "missing_materials": [],
             "promised_due": None,
         }
+        if staff:
+            h["staff_id"] = f"{win:02d}{'1' if span is _MORNING else '2'}"
         t["status"] = "called"
         add(called, "handling.called", {"ticket": dict(t), "handling": dict(h)})
         if rng.random() < 0.15:

@@ -233,6 +233,14 @@ def compare_with_kiosk(summary: DaySummary, day_close: Any) -> bool | None:
 
 
 def street_night(conn: Connection, day: dt.date, as_of: dt.date | None = None) -> StreetNight:
+    """The night as the pages show it: read from the stored hall-day figures (night_store)."""
+    from sync.centre.night_store import stored_night
+
+    return stored_night(conn, day, as_of)
+
+
+def recomputed_street_night(conn: Connection, day: dt.date, as_of: dt.date | None = None) -> StreetNight:
+    """The night recomputed from the snapshots (what the stored figures must equal; tests and checks)."""
     as_of = as_of or max(day, dt.datetime.now(SHANGHAI).date())
     halls_meta = _halls(conn)
     closed: dict[str, Any] = {

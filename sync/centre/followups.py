@@ -54,6 +54,9 @@ def record(
             recorded_at=now,
         )
     )
+    from sync.centre import day_store  # (day_store reads follow-ups: imported here, not at the top)
+
+    day_store.refresh_followup(conn, hall_id, followup_id)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import DataError
 
-from sync.centre import bulk, materialise, models, pg_ingest
+from sync.centre import bulk, day_store, materialise, models, pg_ingest
 from sync.centre.envelope import Malformed, check
 from sync.contract import PushBatch
 
@@ -93,6 +93,7 @@ def ingest(conn: Connection, kiosk: KioskRef, events: list[dict[str, Any]], now:
     inserted = bulk.insert_events(conn, [_row(kiosk, ev) for ev in new_events], now)
     if inserted == len(new_events):
         materialise.apply(conn, new_events, kiosk.kiosk_id, kiosk.hall_id)
+        day_store.after_ingest(conn, kiosk.hall_id, day_store.days_of(new_events), acked)
     if inserted != len(new_events):
         raise IngestRefused(
             409, "seq_conflict", "an event id of this batch is already stored under another seq"
@@ -144,6 +145,9 @@ def ingest_push(
         raise IngestRefused(
             409, "seq_conflict", "a seq or event id is repeated or already stored with another event"
         )
+    if out.inserted:
+        days = day_store.new_days_pg(conn, kiosk.kiosk_id, acked, now)
+        day_store.after_ingest(conn, kiosk.hall_id, days, acked)
     new_acked = _contiguous(conn, kiosk.kiosk_id, acked) if out.inserted else acked
     conn.execute(
         update(models.Kiosk)

@@ -130,6 +130,7 @@ class Followup(_Entity, Base):
     __table_args__ = (
         Index("ix_followups_hall_date", "hall_id", "business_date"),
         Index("ix_followups_open_due", "status", "due_date"),
+        Index("ix_followups_date", "business_date"),
     )
     kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(10))
@@ -190,3 +191,129 @@ class ConfigDoc(Base):
 
 
 ENTITY_TABLES = {"ticket": Ticket, "handling": Handling, "rating": Rating, "followup": Followup}
+
+
+class _Counts:
+    """The counted figures of one scope of one hall-day, as ``compute_summary`` gives them."""
+
+    issued: Mapped[int] = mapped_column(Integer, default=0)
+    called: Mapped[int] = mapped_column(Integer, default=0)
+    finished: Mapped[int] = mapped_column(Integer, default=0)
+    no_show: Mapped[int] = mapped_column(Integer, default=0)
+    removed: Mapped[int] = mapped_column(Integer, default=0)
+    rated: Mapped[int] = mapped_column(Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(Integer, default=0)
+    dissatisfied: Mapped[int] = mapped_column(Integer, default=0)
+    unrated: Mapped[int] = mapped_column(Integer, default=0)
+    ignored_presses: Mapped[int] = mapped_column(Integer, default=0)
+    materials_incomplete: Mapped[int] = mapped_column(Integer, default=0)
+    promised: Mapped[int] = mapped_column(Integer, default=0)
+    print_failures: Mapped[int] = mapped_column(Integer, default=0)
+    level_1: Mapped[int] = mapped_column(Integer, default=0)
+    level_2: Mapped[int] = mapped_column(Integer, default=0)
+    level_3: Mapped[int] = mapped_column(Integer, default=0)
+    level_4: Mapped[int] = mapped_column(Integer, default=0)
+    level_5: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DayFigures(_Counts, Base):
+    """One hall-day's figures for the hall, one window, one service or one staff member.
+
+    The day's own means and P90s are the exact ones of the 日结; sums and the 10-second histograms
+    (``{"bucket": count}``, bucket = whole seconds // 10) are what a period adds up."""
+
+    __tablename__ = "day_figures"
+    __table_args__ = (Index("ix_day_figures_date_scope", "business_date", "scope"),)
+    hall_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    business_date: Mapped[str] = mapped_column(String(10), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)  # hall | window | service | staff
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # '' for the hall
+    wait_n: Mapped[int] = mapped_column(Integer, default=0)
+    wait_sum_s: Mapped[float] = mapped_column(Float, default=0.0)
+    service_n: Mapped[int] = mapped_column(Integer, default=0)
+    service_sum_s: Mapped[float] = mapped_column(Float, default=0.0)
+    wait_mean_s: Mapped[float | None] = mapped_column(Float)
+    wait_p90_s: Mapped[float | None] = mapped_column(Float)
+    service_mean_s: Mapped[float | None] = mapped_column(Float)
+    service_p90_s: Mapped[float | None] = mapped_column(Float)
+    evaluation_rate: Mapped[float | None] = mapped_column(Float)
+    satisfaction_rate: Mapped[float | None] = mapped_column(Float)
+    wait_hist: Mapped[dict[str, int]] = mapped_column(Json)
+    service_hist: Mapped[dict[str, int]] = mapped_column(Json)
+
+
+class HallDay(Base):
+    """What the night page shows of a hall-day besides its figures; rewritten with them."""
+
+    __tablename__ = "hall_days"
+    __table_args__ = (Index("ix_hall_days_date", "business_date"),)
+    hall_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    business_date: Mapped[str] = mapped_column(String(10), primary_key=True)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    matches_kiosk: Mapped[bool | None] = mapped_column(Boolean)
+    computed_at: Mapped[datetime] = mapped_column(Stamp)
+    hourly: Mapped[dict[str, Any]] = mapped_column(Json)
+    """{"arrivals": {hour: n}, "wait_sum_min": {hour: minutes}, "wait_n": {hour: n}}, local hours."""
+    service_names: Mapped[dict[str, str]] = mapped_column(Json)
+    dissatisfied: Mapped[list[dict[str, Any]]] = mapped_column(Json)
+    """The 日结's list of dissatisfied ratings (rating id, number, window, service, level, time)."""
+
+
+class FollowupFact(Base):
+    """A 回访, 整改 or 承诺件 reduced to what the period rates need: when it was due, when it was done."""
+
+    __tablename__ = "followup_facts"
+    __table_args__ = (Index("ix_followup_facts_due", "due_date"),)
+    hall_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    business_date: Mapped[str] = mapped_column(String(10))
+    due_date: Mapped[str | None] = mapped_column(String(10))
+    window_number: Mapped[str] = mapped_column(String(20))
+    staff_id: Mapped[str | None] = mapped_column(String(64))
+    done_on: Mapped[str | None] = mapped_column(String(10))
+    """Local date it was done: the kiosk's done_at or the centre's first result marked done."""
+
+
+class StaffMember(Base):
+    """A hall's staff member as its roster names them (learnt from sign-ins; no other personal data)."""
+
+    __tablename__ = "staff_members"
+    hall_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    updated_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+class DeviceStatus(Base):
+    """The latest heartbeat of each kiosk (what the 实时/设备 page shows)."""
+
+    __tablename__ = "device_status"
+    kiosk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hall_id: Mapped[str] = mapped_column(String(64), index=True)
+    received_at: Mapped[datetime] = mapped_column(Stamp)
+    skew_seconds: Mapped[float | None] = mapped_column(Float)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    waiting: Mapped[int] = mapped_column(Integer, default=0)
+    printer_state: Mapped[str] = mapped_column(String(20))
+    outbox_backlog: Mapped[int] = mapped_column(Integer, default=0)
+    disk_free_mb: Mapped[int | None] = mapped_column(Integer)
+    software_version: Mapped[str] = mapped_column(String(40))
+    config_version: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(Json)
+
+
+class DeviceFault(Base):
+    """A fault a kiosk's heartbeats reported, from the first heartbeat that showed it until the first
+    one that no longer did (``cleared_at``)."""
+
+    __tablename__ = "device_faults"
+    __table_args__ = (Index("ix_device_faults_open", "cleared_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kiosk_id: Mapped[str] = mapped_column(String(64))
+    hall_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(40))  # e.g. printer:paper_out, keypad:/dev/ttyUSB0
+    detail: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(Stamp)
+    last_seen_at: Mapped[datetime] = mapped_column(Stamp)
+    cleared_at: Mapped[datetime | None] = mapped_column(Stamp)

@@ -1,0 +1,387 @@
+"""Each hall-day's figures, computed once when its records change and kept in typed tables.
+
+Ingest (which also brings the kiosk's 日结, ``day.closed``) calls ``after_ingest`` for the hall-days a
+batch touched; recording a 回访/整改 result calls ``refresh_followup``. Both run in the writer's own
+transaction, so a page never sees records without their figures. The figures are those of the kiosk's
+own pure function (``compute_summary``) over the materialised snapshots, so a stored hall-day equals the
+kiosk's 日结 exactly; staff figures come from the same function with each handling's window number
+replaced by its staff member (a staff member is counted exactly as a window is).
+
+Besides the day's exact means and P90s, each row keeps sums and 10-second histograms of the waits and
+service times, which is what a period (``periods.py``) adds up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select
+
+from kiosk.engine.summary import (
+    FINISHED,
+    DayRecords,
+    DaySummary,
+    Figures,
+    HandlingRec,
+    RatingRec,
+    compute_summary,
+)
+from sync.centre import models
+from sync.centre.figures import SHANGHAI, _rows, compare_with_kiosk
+
+HIST_BUCKET_S = 10
+"""Resolution of the stored wait and service-time distributions (seconds)."""
+
+COUNTS = tuple(
+    f.name for f in dataclasses.fields(Figures) if f.type in ("int", int) and f.name not in ("levels",)
+)
+UNSTAFFED = ""
+"""Staff key of handlings made while nobody was signed in at the window."""
+
+
+def _hist(values: Iterable[float]) -> dict[str, int]:
+    return {str(k): v for k, v in sorted(Counter(int(max(v, 0.0) // HIST_BUCKET_S) for v in values).items())}
+
+
+@dataclasses.dataclass
+class _Samples:
+    """Each wait and service time of the day under the keys compute_summary uses (hall, wN, sCODE)."""
+
+    waits: dict[str, list[float]]
+    durations: dict[str, list[float]]
+
+
+def _samples(records: DayRecords) -> _Samples:
+    """The same definitions as compute_summary: the wait runs from issue to a ticket's first call (it
+    belongs to that call's window); a service runs from start (or call) to finish of a finished handling."""
+    by_ticket = {t.id: t for t in records.tickets}
+    first: dict[str, HandlingRec] = {}
+    for h in sorted(records.handlings, key=lambda h: (h.called_at, h.id)):
+        first.setdefault(h.ticket_id, h)
+    waits: dict[str, list[float]] = defaultdict(list)
+    for ticket_id, h in first.items():
+        tk = by_ticket.get(ticket_id)
+        if tk is None:
+            continue
+        wait = (h.called_at - tk.issued_at).total_seconds()
+        for key in ("hall", f"w{h.window_number}", f"s{tk.service_code}"):
+            waits[key].append(wait)
+    durations: dict[str, list[float]] = defaultdict(list)
+    for h in records.handlings:
+        if h.outcome not in FINISHED or h.finished_at is None:
+            continue
+        secs = (h.finished_at - (h.started_at or h.called_at)).total_seconds()
+        for key in ("hall", f"w{h.window_number}", f"s{h.service_code}"):
+            durations[key].append(secs)
+    return _Samples(dict(waits), dict(durations))
+
+
+def _row(
+    hall_id: str, day: str, scope: str, key: str, f: Figures, waits: list[float], durs: list[float]
+) -> dict[str, Any]:
+    row: dict[str, Any] = {c: getattr(f, c) for c in COUNTS}
+    row.update({f"level_{lv}": f.levels.get(lv, 0) for lv in range(1, 6)})
+    row.update(
+        hall_id=hall_id,
+        business_date=day,
+        scope=scope,
+        key=key,
+        wait_n=len(waits),
+        wait_sum_s=float(sum(waits)),
+        service_n=len(durs),
+        service_sum_s=float(sum(durs)),
+        wait_mean_s=f.wait_mean_s,
+        wait_p90_s=f.wait_p90_s,
+        service_mean_s=f.service_mean_s,
+        service_p90_s=f.service_p90_s,
+        evaluation_rate=f.evaluation_rate,
+        satisfaction_rate=f.satisfaction_rate,
+        wait_hist=_hist(waits),
+        service_hist=_hist(durs),
+    )
+    return row
+
+
+def _staff_of_handlings(conn: Connection, hall_id: str, day: str) -> dict[str, str]:
+    sid = models.Handling.data["staff_id"].as_string()
+    rows = conn.execute(
+        select(models.Handling.id, sid).where(
+            models.Handling.hall_id == hall_id, models.Handling.business_date == day, sid.is_not(None)
+        )
+    )
+    return {h: s for h, s in rows if s}
+
+
+def _as_staff(records: DayRecords, staff_of: Mapping[str, str]) -> tuple[DayRecords, dict[int, str]]:
+    """The day's records with each handling's (and its rating's) window number replaced by a number
+    standing for the staff member signed in when it was called; ratings follow their handling, so a
+    rating given after the staff member signed out is still theirs."""
+    ids = sorted({staff_of.get(h.id, UNSTAFFED) for h in records.handlings})
+    number = {s: i for i, s in enumerate(ids, 1)}
+    of_handling = {h.id: number[staff_of.get(h.id, UNSTAFFED)] for h in records.handlings}
+    handlings = [dataclasses.replace(h, window_number=of_handling[h.id]) for h in records.handlings]
+    ratings: list[RatingRec] = [
+        dataclasses.replace(r, window_number=of_handling[r.handling_id])
+        for r in records.ratings
+        if r.handling_id in of_handling
+    ]
+    return DayRecords(records.tickets, handlings, ratings, []), {i: s for s, i in number.items()}
+
+
+def _hourly(records: DayRecords) -> dict[str, dict[str, float]]:
+    first: dict[str, dt.datetime] = {}
+    for h in records.handlings:
+        if h.ticket_id not in first or h.called_at < first[h.ticket_id]:
+            first[h.ticket_id] = h.called_at
+    arrivals: dict[str, float] = defaultdict(int)
+    wait_sum: dict[str, float] = defaultdict(float)
+    wait_n: dict[str, float] = defaultdict(int)
+    for t in records.tickets:
+        hour = str(t.issued_at.astimezone(SHANGHAI).hour)
+        arrivals[hour] += 1
+        if t.id in first:
+            wait_sum[hour] += (first[t.id] - t.issued_at).total_seconds() / 60
+            wait_n[hour] += 1
+    return {"arrivals": dict(arrivals), "wait_sum_min": dict(wait_sum), "wait_n": dict(wait_n)}
+
+
+def _service_names(conn: Connection, hall_id: str, day: str) -> dict[str, str]:
+    code = models.Ticket.data["service_code"].as_string()
+    name = models.Ticket.data["service_name"].as_string()
+    rows = conn.execute(
+        select(code, name)
+        .where(models.Ticket.hall_id == hall_id, models.Ticket.business_date == day)
+        .distinct()
+    )
+    return {c: n for c, n in rows if c and n}
+
+
+def _day_snapshots(conn: Connection, hall_id: str, d: str) -> dict[str, list[dict[str, Any]]]:
+    """The snapshot fields of the hall-day (as ``figures.hall_snapshots``, without the follow-ups: the
+    stored figures do not depend on which of them are still open)."""
+    out = {}
+    for kind, table in (
+        ("tickets", models.Ticket),
+        ("handlings", models.Handling),
+        ("ratings", models.Rating),
+        ("ignored", models.IgnoredPress),
+    ):
+        out[kind] = _rows(conn, table, kind, table.hall_id == hall_id, table.business_date == d)
+    return out
+
+
+def refresh_hall_day(
+    conn: Connection, hall_id: str, day: dt.date, now: dt.datetime | None = None
+) -> DaySummary:
+    """Recompute and store one hall-day's figures (replacing what was stored); returns its summary."""
+    d = day.isoformat()
+    records = DayRecords.from_snapshots(**_day_snapshots(conn, hall_id, d))
+    summary = compute_summary(records, hall_id, day, as_of=day)
+    close = conn.execute(
+        select(models.DayClose.data).where(
+            models.DayClose.hall_id == hall_id, models.DayClose.business_date == d
+        )
+    ).first()
+    conn.execute(
+        delete(models.DayFigures).where(
+            models.DayFigures.hall_id == hall_id, models.DayFigures.business_date == d
+        )
+    )
+    conn.execute(
+        delete(models.HallDay).where(models.HallDay.hall_id == hall_id, models.HallDay.business_date == d)
+    )
+    if not (records.tickets or records.handlings or records.ratings or close):
+        return summary  # a day the hall only sent follow-up updates on: no figures of its own
+    samples = _samples(records)
+    rows = [
+        _row(
+            hall_id,
+            d,
+            "hall",
+            "",
+            summary.hall,
+            samples.waits.get("hall", []),
+            samples.durations.get("hall", []),
+        )
+    ]
+    for n, f in summary.windows.items():
+        rows.append(
+            _row(
+                hall_id,
+                d,
+                "window",
+                str(n),
+                f,
+                samples.waits.get(f"w{n}", []),
+                samples.durations.get(f"w{n}", []),
+            )
+        )
+    for code, f in summary.services.items():
+        rows.append(
+            _row(
+                hall_id,
+                d,
+                "service",
+                code,
+                f,
+                samples.waits.get(f"s{code}", []),
+                samples.durations.get(f"s{code}", []),
+            )
+        )
+    staff_of = _staff_of_handlings(conn, hall_id, d)
+    if staff_of:
+        staffed, ids = _as_staff(records, staff_of)
+        by_staff = compute_summary(staffed, hall_id, day, as_of=day)
+        staff_samples = _samples(staffed)
+        for i, f in by_staff.windows.items():
+            if ids[i] == UNSTAFFED:
+                continue
+            rows.append(
+                _row(
+                    hall_id, d, "staff", ids[i], f,
+                    staff_samples.waits.get(f"w{i}", []), staff_samples.durations.get(f"w{i}", []),
+                )
+            )  # fmt: skip
+    conn.execute(insert(models.DayFigures), rows)
+    conn.execute(
+        insert(models.HallDay).values(
+            hall_id=hall_id,
+            business_date=d,
+            closed=close is not None,
+            matches_kiosk=compare_with_kiosk(summary, close[0]) if close is not None else None,
+            computed_at=now or dt.datetime.now(dt.UTC),
+            hourly=_hourly(records),
+            service_names=_service_names(conn, hall_id, d),
+            dissatisfied=summary.dissatisfied,
+        )
+    )
+    return summary
+
+
+def _local_day(value: Any) -> str | None:
+    if not value:
+        return None
+    at = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return at.astimezone(SHANGHAI).date().isoformat()
+
+
+def refresh_followups(conn: Connection, hall_id: str, where: Any = None) -> int:
+    """Rewrite the due/done facts of a hall's follow-ups (those matching ``where``, else all of them)."""
+    stmt = select(models.Followup.id, models.Followup.data).where(models.Followup.hall_id == hall_id)
+    if where is not None:
+        stmt = stmt.where(where)
+    rows = list(conn.execute(stmt))
+    if not rows:
+        return 0
+    ids = [r[0] for r in rows]
+    done_at: dict[str, dt.datetime] = {}
+    handling_ids = {str(r[1].get("handling_id")) for r in rows if r[1].get("handling_id")}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        for fid, at in conn.execute(
+            select(models.FollowupResult.followup_id, models.FollowupResult.recorded_at).where(
+                models.FollowupResult.hall_id == hall_id,
+                models.FollowupResult.followup_id.in_(chunk),
+                models.FollowupResult.done.is_(True),
+            )
+        ):
+            if fid not in done_at or at < done_at[fid]:
+                done_at[fid] = at
+    staff: dict[str, str] = {}
+    sid = models.Handling.data["staff_id"].as_string()
+    hids = sorted(handling_ids)
+    for i in range(0, len(hids), 500):
+        for hid, s in conn.execute(
+            select(models.Handling.id, sid).where(
+                models.Handling.hall_id == hall_id, models.Handling.id.in_(hids[i : i + 500])
+            )
+        ):
+            if s:
+                staff[hid] = s
+    facts = []
+    for fid, data in rows:
+        kiosk_done = _local_day(data.get("done_at")) if data.get("status") == "done" else None
+        centre_done = _local_day(done_at[fid]) if fid in done_at else None
+        done = min((d for d in (kiosk_done, centre_done) if d), default=None)
+        facts.append(
+            {
+                "hall_id": hall_id,
+                "id": fid,
+                "kind": str(data.get("kind") or ""),
+                "business_date": str(data.get("business_date") or ""),
+                "due_date": str(data["due_date"]) if data.get("due_date") else None,
+                "window_number": str(data.get("window_number") or ""),
+                "staff_id": staff.get(str(data.get("handling_id"))),
+                "done_on": done,
+            }
+        )
+    for i in range(0, len(ids), 500):
+        conn.execute(
+            delete(models.FollowupFact).where(
+                models.FollowupFact.hall_id == hall_id, models.FollowupFact.id.in_(ids[i : i + 500])
+            )
+        )
+    conn.execute(insert(models.FollowupFact), facts)
+    return len(facts)
+
+
+def refresh_followup(conn: Connection, hall_id: str, followup_id: str) -> None:
+    refresh_followups(conn, hall_id, models.Followup.id == followup_id)
+
+
+def after_ingest(conn: Connection, hall_id: str, days: Iterable[str], since_seq: int) -> None:
+    """Refresh what a stored batch changed: the figures of each business day it carried records of,
+    and the facts of the follow-ups it wrote (their ``src_seq`` is one of the batch's seqs)."""
+    for d in sorted(set(days)):
+        try:
+            day = dt.date.fromisoformat(d)
+        except ValueError:
+            continue
+        refresh_hall_day(conn, hall_id, day)
+    refresh_followups(conn, hall_id, models.Followup.src_seq > since_seq)
+
+
+def new_days_pg(conn: Connection, kiosk_id: str, since_seq: int, received_at: dt.datetime) -> set[str]:
+    """Business days of the events stored by this very push (PostgreSQL path: they are the kiosk's
+    events after its previous acknowledgement received at this request's timestamp)."""
+    ev = models.Event
+    day_close = ev.payload["day_close"]["business_date"].as_string()
+    rows = conn.execute(
+        select(ev.business_date, day_close).where(
+            ev.kiosk_id == kiosk_id, ev.seq > since_seq, ev.received_at == received_at
+        )
+    )
+    out: set[str] = set()
+    for d, closed in rows:
+        out.add(d)
+        if closed:
+            out.add(closed)
+    return out
+
+
+def days_of(events: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Business days a batch carries records of (the event's own and that of a 日结 it brings)."""
+    out: set[str] = set()
+    for ev in events:
+        out.add(str(ev["business_date"]))
+        close = ev["payload"].get("day_close")
+        if isinstance(close, dict) and close.get("business_date"):
+            out.add(str(close["business_date"]))
+    return out
+
+
+def refresh_all(conn: Connection) -> int:
+    """Backfill: recompute every hall-day with records, and every follow-up's facts."""
+    pairs = set(conn.execute(select(models.Ticket.hall_id, models.Ticket.business_date).distinct()))
+    pairs |= set(conn.execute(select(models.DayClose.hall_id, models.DayClose.business_date)))
+    for hall_id, d in sorted(pairs):
+        refresh_hall_day(conn, hall_id, dt.date.fromisoformat(d))
+    for (hall_id,) in conn.execute(select(models.Followup.hall_id).distinct()).all():
+        refresh_followups(conn, hall_id)
+    return len(pairs)

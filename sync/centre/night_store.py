@@ -1,0 +1,133 @@
+"""The street's night read from the stored hall-day figures (``day_store``), in a handful of queries
+whatever the number of halls: no snapshot is decoded and no figure recomputed on a page request."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from kiosk.engine.summary import DaySummary, Figures
+from sync.centre import models
+from sync.centre.figures import SHANGHAI, HallNight, Hourly, StreetNight, _halls
+from sync.centre.followups import FollowupView, views
+from sync.centre.period_math import Acc
+
+
+def _hourly(stored: dict[str, Any] | None) -> Hourly:
+    if not stored:
+        return Hourly()
+    arrivals = {int(h): int(n) for h, n in stored.get("arrivals", {}).items()}
+    n = stored.get("wait_n", {})
+    wait = {int(h): round(s / n[h], 1) for h, s in stored.get("wait_sum_min", {}).items() if n.get(h)}
+    return Hourly(arrivals, wait)
+
+
+def _figures(row: Any) -> Figures:
+    acc = Acc()
+    acc.add(row._mapping)
+    return acc.figures()
+
+
+def _overdue(conn: Connection, as_of: dt.date) -> dict[str, list[FollowupView]]:
+    rows = list(
+        conn.execute(
+            select(models.Followup).where(
+                models.Followup.status == "open", models.Followup.due_date < as_of.isoformat()
+            )
+        )
+    )
+    out: dict[str, list[FollowupView]] = defaultdict(list)
+    for v in views(conn, rows):  # type: ignore[arg-type]
+        if v.overdue(as_of):
+            out[v.hall_id].append(v)
+    for lst in out.values():
+        lst.sort(key=lambda v: (str(v.data.get("due_date")), v.data["id"]))
+    return out
+
+
+def _followups_of_day(conn: Connection, day: str) -> dict[tuple[str, str], list[FollowupView]]:
+    """回访 and 整改 of the day's dissatisfied ratings, by (hall, rating id)."""
+    rows = list(
+        conn.execute(
+            select(models.Followup).where(
+                models.Followup.business_date == day, models.Followup.kind != "promised"
+            )
+        )
+    )
+    out: dict[tuple[str, str], list[FollowupView]] = defaultdict(list)
+    for v in views(conn, rows):  # type: ignore[arg-type]
+        out[(v.hall_id, str(v.data.get("rating_id")))].append(v)
+    return out
+
+
+def stored_night(conn: Connection, day: dt.date, as_of: dt.date | None = None) -> StreetNight:
+    as_of = as_of or max(day, dt.datetime.now(SHANGHAI).date())
+    d = day.isoformat()
+    meta = _halls(conn)
+    hall_days = {
+        r.hall_id: r for r in conn.execute(select(models.HallDay).where(models.HallDay.business_date == d))
+    }
+    for hall_id in hall_days:
+        meta.setdefault(hall_id, {"name": hall_id, "kiosks": [], "last_push": None})
+    rows: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for r in conn.execute(select(models.DayFigures).where(models.DayFigures.business_date == d)):
+        rows[r.hall_id][r.scope].append(r)
+    overdue = _overdue(conn, as_of)
+    fus = _followups_of_day(conn, d)
+    street = Acc()
+    arrivals: dict[int, int] = defaultdict(int)
+    wait_sum: dict[int, float] = defaultdict(float)
+    wait_n: dict[int, int] = defaultdict(int)
+    halls: list[HallNight] = []
+    for hall_id, m in sorted(meta.items()):
+        hd = hall_days.get(hall_id)
+        scopes = rows.get(hall_id, {})
+        hall_rows = scopes.get("hall", [])
+        for r in hall_rows:
+            street.add(r._mapping)
+        summary = DaySummary(
+            hall_id=hall_id,
+            business_date=day,
+            hall=_figures(hall_rows[0]) if hall_rows else Figures(),
+            windows={int(r.key): _figures(r) for r in scopes.get("window", [])},
+            services={r.key: _figures(r) for r in scopes.get("service", [])},
+            dissatisfied=list(hd.dissatisfied) if hd else [],
+            followups_open=0,
+            followups_overdue=0,
+            promised_overdue=0,
+        )
+        late = overdue.get(hall_id, [])
+        dissatisfied = []
+        for item in summary.dissatisfied:
+            found = sorted(fus.get((hall_id, item["rating_id"]), []), key=lambda v: str(v.data.get("kind")))
+            dissatisfied.append({**item, "followups": found, "overdue": any(v.overdue(as_of) for v in found)})
+        if hd is not None:
+            for h, n in hd.hourly.get("arrivals", {}).items():
+                arrivals[int(h)] += int(n)
+            for h, s in hd.hourly.get("wait_sum_min", {}).items():
+                wait_sum[int(h)] += float(s)
+                wait_n[int(h)] += int(hd.hourly["wait_n"][h])
+        halls.append(
+            HallNight(
+                hall_id=hall_id,
+                hall_name=m["name"],
+                summary=summary,
+                hourly=_hourly(hd.hourly if hd else None),
+                synced=bool(hd and hd.closed),
+                matches_kiosk=hd.matches_kiosk if hd else None,
+                last_push_at=m["last_push"],
+                clock_skew_s=m.get("skew"),
+                kiosks=sorted(m["kiosks"]),
+                dissatisfied=dissatisfied,
+                overdue_promised=[v for v in late if v.data.get("kind") == "promised"],
+                overdue_followups=[v for v in late if v.data.get("kind") != "promised"],
+                service_names=dict(hd.service_names) if hd else {},
+            )
+        )
+    street_hourly = Hourly(
+        dict(arrivals), {h: round(s / wait_n[h], 1) for h, s in wait_sum.items() if wait_n[h]}
+    )
+    return StreetNight(day, as_of, halls, street.figures(), street_hourly, dt.datetime.now(dt.UTC))
