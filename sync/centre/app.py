@@ -207,6 +207,9 @@ def create_app(settings: CentreSettings, engine: Engine | None = None, run_migra
     from sync.centre import summary_page
 
     summary_page.register(api, engine, settings.staff_user_header, proxies)
+    from sync.centre import report_pages
+
+    report_pages.register(api, engine)
 
     app: Any = api
     if settings.fault_injection:
