@@ -130,6 +130,9 @@ class HallNight:
     service_names: dict[str, str] = field(default_factory=dict)
     """Service code → the name residents saw, from the tickets' snapshots."""
     error: str | None = None
+    tallies: dict[str, int] = field(default_factory=dict)
+    """Counted in the database whether or not the items are listed: overdue_promised, overdue_other,
+    followups_open and followups_late (the 回访/整改 of the night's 差评 not done, and past due)."""
     """Why this hall's records could not be computed or shown (its figures are then left out of the
     street's, and its page says so); the other halls are not affected."""
 
@@ -232,11 +235,14 @@ def compare_with_kiosk(summary: DaySummary, day_close: Any) -> bool | None:
     return figures_agree(ours, day_close["figures"], version if isinstance(version, int) else None)
 
 
-def street_night(conn: Connection, day: dt.date, as_of: dt.date | None = None) -> StreetNight:
-    """The night as the pages show it: read from the stored hall-day figures (night_store)."""
+def street_night(
+    conn: Connection, day: dt.date, as_of: dt.date | None = None, detail: bool | str = True
+) -> StreetNight:
+    """The night as the pages show it: read from the stored hall-day figures (night_store). ``detail``:
+    which halls' 差评 and overdue items are listed (True all, a hall id that one, False none: counts)."""
     from sync.centre.night_store import stored_night
 
-    return stored_night(conn, day, as_of)
+    return stored_night(conn, day, as_of, detail)
 
 
 def recomputed_street_night(conn: Connection, day: dt.date, as_of: dt.date | None = None) -> StreetNight:

@@ -263,7 +263,10 @@ class FollowupFact(Base):
     """A 回访, 整改 or 承诺件 reduced to what the period rates need: when it was due, when it was done."""
 
     __tablename__ = "followup_facts"
-    __table_args__ = (Index("ix_followup_facts_due", "due_date"),)
+    __table_args__ = (
+        Index("ix_followup_facts_due", "due_date"),
+        Index("ix_followup_facts_date", "hall_id", "business_date"),
+    )
     hall_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))

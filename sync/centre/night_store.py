@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, case, func, select
 
 from kiosk.engine.summary import DaySummary, Figures
 from sync.centre import models
@@ -31,14 +31,39 @@ def _figures(row: Any) -> Figures:
     return acc.figures()
 
 
-def _overdue(conn: Connection, as_of: dt.date) -> dict[str, list[FollowupView]]:
-    rows = list(
-        conn.execute(
-            select(models.Followup).where(
-                models.Followup.status == "open", models.Followup.due_date < as_of.isoformat()
-            )
-        )
+def _tallies(conn: Connection, day: str, as_of: dt.date) -> dict[str, dict[str, int]]:
+    """Per hall, from the follow-up facts (done = by the kiosk or by a result the centre recorded)."""
+    f = models.FollowupFact
+    out: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(TALLIES, 0))
+    overdue = conn.execute(
+        select(f.hall_id, f.kind, func.count())
+        .where(f.done_on.is_(None), f.due_date < as_of.isoformat())
+        .group_by(f.hall_id, f.kind)
     )
+    for hall, kind, n in overdue:
+        out[hall]["overdue_promised" if kind == "promised" else "overdue_other"] += n
+    late = case((f.due_date < as_of.isoformat(), 1), else_=0)
+    night = conn.execute(
+        select(f.hall_id, func.count(), func.sum(late))
+        .where(f.business_date == day, f.kind != "promised", f.done_on.is_(None))
+        .group_by(f.hall_id)
+    )
+    for hall, n, n_late in night:
+        out[hall]["followups_open"] = n
+        out[hall]["followups_late"] = int(n_late or 0)
+    return out
+
+
+TALLIES = ("overdue_promised", "overdue_other", "followups_open", "followups_late")
+
+
+def _overdue(conn: Connection, as_of: dt.date, hall_id: str | None) -> dict[str, list[FollowupView]]:
+    stmt = select(models.Followup).where(
+        models.Followup.status == "open", models.Followup.due_date < as_of.isoformat()
+    )
+    if hall_id is not None:
+        stmt = stmt.where(models.Followup.hall_id == hall_id)
+    rows = list(conn.execute(stmt))
     out: dict[str, list[FollowupView]] = defaultdict(list)
     for v in views(conn, rows):  # type: ignore[arg-type]
         if v.overdue(as_of):
@@ -48,22 +73,25 @@ def _overdue(conn: Connection, as_of: dt.date) -> dict[str, list[FollowupView]]:
     return out
 
 
-def _followups_of_day(conn: Connection, day: str) -> dict[tuple[str, str], list[FollowupView]]:
+def _followups_of_day(
+    conn: Connection, day: str, hall_id: str | None
+) -> dict[tuple[str, str], list[FollowupView]]:
     """回访 and 整改 of the day's dissatisfied ratings, by (hall, rating id)."""
-    rows = list(
-        conn.execute(
-            select(models.Followup).where(
-                models.Followup.business_date == day, models.Followup.kind != "promised"
-            )
-        )
+    stmt = select(models.Followup).where(
+        models.Followup.business_date == day, models.Followup.kind != "promised"
     )
+    if hall_id is not None:
+        stmt = stmt.where(models.Followup.hall_id == hall_id)
+    rows = list(conn.execute(stmt))
     out: dict[tuple[str, str], list[FollowupView]] = defaultdict(list)
     for v in views(conn, rows):  # type: ignore[arg-type]
         out[(v.hall_id, str(v.data.get("rating_id")))].append(v)
     return out
 
 
-def stored_night(conn: Connection, day: dt.date, as_of: dt.date | None = None) -> StreetNight:
+def stored_night(
+    conn: Connection, day: dt.date, as_of: dt.date | None = None, detail: bool | str = True
+) -> StreetNight:
     as_of = as_of or max(day, dt.datetime.now(SHANGHAI).date())
     d = day.isoformat()
     meta = _halls(conn)
@@ -73,10 +101,22 @@ def stored_night(conn: Connection, day: dt.date, as_of: dt.date | None = None) -
     for hall_id in hall_days:
         meta.setdefault(hall_id, {"name": hall_id, "kiosks": [], "last_push": None})
     rows: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for r in conn.execute(select(models.DayFigures).where(models.DayFigures.business_date == d)):
+    t = models.DayFigures
+    # one hall-day row keeps its exact 日结 figures: only the street's P90 needs the distributions
+    plain = [c for c in t.__table__.columns if c.name not in ("wait_hist", "service_hist")]
+    for r in conn.execute(select(*plain).where(t.business_date == d, t.scope != "staff")):
         rows[r.hall_id][r.scope].append(r)
-    overdue = _overdue(conn, as_of)
-    fus = _followups_of_day(conn, d)
+    hists = {
+        h: {"wait_hist": w, "service_hist": sv}
+        for h, w, sv in conn.execute(
+            select(t.hall_id, t.wait_hist, t.service_hist).where(t.business_date == d, t.scope == "hall")
+        )
+    }
+    only = detail if isinstance(detail, str) else None
+    listed = detail is not False
+    overdue = _overdue(conn, as_of, only) if listed else {}
+    fus = _followups_of_day(conn, d, only) if listed else {}
+    tallies = _tallies(conn, d, as_of)
     street = Acc()
     arrivals: dict[int, int] = defaultdict(int)
     wait_sum: dict[int, float] = defaultdict(float)
@@ -87,7 +127,7 @@ def stored_night(conn: Connection, day: dt.date, as_of: dt.date | None = None) -
         scopes = rows.get(hall_id, {})
         hall_rows = scopes.get("hall", [])
         for r in hall_rows:
-            street.add(r._mapping)
+            street.add({**r._mapping, **hists.get(hall_id, {})})
         summary = DaySummary(
             hall_id=hall_id,
             business_date=day,
@@ -125,6 +165,7 @@ def stored_night(conn: Connection, day: dt.date, as_of: dt.date | None = None) -
                 overdue_promised=[v for v in late if v.data.get("kind") == "promised"],
                 overdue_followups=[v for v in late if v.data.get("kind") != "promised"],
                 service_names=dict(hd.service_names) if hd else {},
+                tallies=dict(tallies.get(hall_id) or dict.fromkeys(TALLIES, 0)),
             )
         )
     street_hourly = Hourly(

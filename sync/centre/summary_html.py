@@ -156,6 +156,7 @@ class HallView:
     open_bad: int = 0
     late_bad: int = 0
     overdue_promised: int = 0
+    overdue_count: int = 0
     last_push: str = "—"
 
 
@@ -177,7 +178,9 @@ def _fu_cell(views: list[FollowupView], kind: str, as_of: dt.date, form: FormAct
     )
 
 
-def hall_view(h: HallNight, as_of: dt.date, link: Links, form: FormAction | None) -> HallView:
+def hall_view(
+    h: HallNight, as_of: dt.date, link: Links, form: FormAction | None, details: bool = True
+) -> HallView:
     """Everything the pages show of one hall; any failure is this hall's alone (see `safe_hall_view`)."""
     view = HallView(h.hall_id, h.hall_name, link(h.hall_id), error=h.error, night=h)
     view.last_push = local(h.last_push_at)
@@ -193,7 +196,8 @@ def hall_view(h: HallNight, as_of: dt.date, link: Links, form: FormAction | None
     view.services = [
         (h.service_name(code), figure_cells(s)) for code, s in sorted(h.summary.services.items())
     ]
-    for d in h.dissatisfied:
+    # the street page counts them (a night of 200 halls has thousands); the hall page lists them
+    for d in h.dissatisfied if details else []:
         view.dissatisfied.append(
             DissatisfiedRow(
                 h.hall_name,
@@ -206,7 +210,7 @@ def hall_view(h: HallNight, as_of: dt.date, link: Links, form: FormAction | None
                 _fu_cell(d["followups"], "rectification", as_of, form),
             )
         )
-    for v in h.overdue_promised + h.overdue_followups:
+    for v in h.overdue_promised + h.overdue_followups if details else []:
         due = dt.date.fromisoformat(str(v.data["due_date"]))
         view.overdue.append(
             OverdueRow(
@@ -220,15 +224,24 @@ def hall_view(h: HallNight, as_of: dt.date, link: Links, form: FormAction | None
                 str(v.data["id"]),
             )
         )
-    view.open_bad = sum(1 for d in h.dissatisfied if not all(v.done for v in d["followups"]))
-    view.late_bad = sum(1 for d in h.dissatisfied if d["overdue"])
-    view.overdue_promised = len(h.overdue_promised)
+    if details:
+        view.open_bad = sum(1 for d in h.dissatisfied if not all(v.done for v in d["followups"]))
+        view.late_bad = sum(1 for d in h.dissatisfied if d["overdue"])
+        view.overdue_promised = len(h.overdue_promised)
+        view.overdue_count = len(h.overdue_promised) + len(h.overdue_followups)
+    else:  # counted by the database: the street page lists no items
+        t = h.tallies
+        view.open_bad, view.late_bad = t.get("followups_open", 0), t.get("followups_late", 0)
+        view.overdue_promised = t.get("overdue_promised", 0)
+        view.overdue_count = view.overdue_promised + t.get("overdue_other", 0)
     return view
 
 
-def safe_hall_view(h: HallNight, as_of: dt.date, link: Links, form: FormAction | None) -> HallView:
+def safe_hall_view(
+    h: HallNight, as_of: dt.date, link: Links, form: FormAction | None, details: bool = True
+) -> HallView:
     try:
-        return hall_view(h, as_of, link, form)
+        return hall_view(h, as_of, link, form, details)
     except Exception as exc:  # a record the page cannot show: this hall says so, the others render
         log.exception("hall %s cannot be shown", h.hall_id)
         return HallView(h.hall_id, h.hall_name, link(h.hall_id), error=broken_reason(exc))
@@ -269,12 +282,12 @@ def _common(
 
 
 def render_street(night: StreetNight, link: Links, form: FormAction | None = None) -> str:
-    views = [safe_hall_view(h, night.as_of, link, form) for h in night.halls]
+    views = [safe_hall_view(h, night.as_of, link, form, details=False) for h in night.halls]
     shown = [v for v in views if v.error is None and v.night is not None]
     wins = _windows(shown)
     by_hall = [(v.name, v.night.figures.satisfaction_rate, f"({v.night.figures.rated})") for v in shown]  # type: ignore[union-attr]
     rate = lambda w: (f"{w.hall} {w.window}", w.figures.satisfaction_rate, f"({w.figures.rated})")  # noqa: E731
-    bad = sum(len(v.dissatisfied) for v in views)
+    bad = sum(len(h.dissatisfied) for h in night.halls)
     return pages.render(
         "street.html",
         **_common(night, views, link, form),

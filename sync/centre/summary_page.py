@@ -94,20 +94,22 @@ def register(
 ) -> None:
     # A night of 200 halls takes a while to compute; staff open the page many times, so the last result
     # per (night, as-of date) is kept until the data changes.
-    cache: dict[tuple[dt.date, dt.date], tuple[tuple[object, ...], StreetNight]] = {}
+    # ``detail``: False for the street page (counts of 差评 and overdue items per hall), a hall id for that
+    # hall's page (its items listed), True for the follow-up export (every item of every hall).
+    cache: dict[tuple[dt.date, dt.date, bool | str], tuple[tuple[object, ...], StreetNight]] = {}
     lock = threading.Lock()
 
-    def night(day: dt.date) -> StreetNight:
+    def night(day: dt.date, detail: bool | str = False) -> StreetNight:
         as_of = max(day, dt.datetime.now(SHANGHAI).date())
         with lock, engine.connect() as conn:
             fp = _fingerprint(conn)
-            hit = cache.get((day, as_of))
+            hit = cache.get((day, as_of, detail))
             if hit is not None and hit[0] == fp:
                 return hit[1]
-            n = street_night(conn, day, as_of=as_of)
+            n = street_night(conn, day, as_of=as_of, detail=detail)
             if len(cache) > 16:
                 cache.clear()
-            cache[(day, as_of)] = (fp, n)
+            cache[(day, as_of, detail)] = (fp, n)
             return n
 
     @api.get("/", include_in_schema=False)
@@ -121,7 +123,7 @@ def register(
 
     @api.get("/summary/{day}/followups.csv", tags=["summary"])
     async def csv_followups(day: str) -> Response:
-        n = await run_in_threadpool(night, _day(day))
+        n = await run_in_threadpool(night, _day(day), True)
         return _csv(followups_csv(n), f"followups-{day}.csv")
 
     @api.get("/summary/{day}", response_class=HTMLResponse, tags=["summary"])
@@ -133,7 +135,7 @@ def register(
 
     @api.get("/summary/{day}/hall/{hall_id}", response_class=HTMLResponse, tags=["summary"])
     async def hall_page(day: str, hall_id: str, request: Request) -> HTMLResponse:
-        n = await run_in_threadpool(night, _day(day))
+        n = await run_in_threadpool(night, _day(day), hall_id)
         hall = next((h for h in n.halls if h.hall_id == hall_id), None)
         if hall is None:
             raise HTTPException(404, f"no hall {hall_id}")

@@ -18,6 +18,8 @@ _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgre
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('followup_facts', schema=None) as batch_op:
+        batch_op.create_index('ix_followup_facts_date', ['hall_id', 'business_date'], unique=False)
     op.create_table('staff_members',
     sa.Column('hall_id', sa.String(length=64), nullable=False),
     sa.Column('staff_id', sa.String(length=32), nullable=False),
@@ -58,6 +60,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('followup_facts', schema=None) as batch_op:
+        batch_op.drop_index('ix_followup_facts_date')
     op.drop_table('device_faults')
     op.drop_table('device_status')
     op.drop_table('staff_members')
