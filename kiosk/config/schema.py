@@ -196,11 +196,32 @@ class Devices(_Strict):
     """If true the kiosk shows 暂停服务 while the printer is gone; if false it issues on screen."""
 
 
+class RosterEntry(_Strict):
+    """One staff member who may sign in at a window (工号, name, their own PIN's hash)."""
+
+    staff_id: str = Field(pattern=r"^[A-Za-z0-9-]{1,16}$")
+    """The 工号, as the street knows the staff member."""
+    name: str = Field(min_length=1, max_length=20)
+    pin_hash: str = Field(pattern=r"^pbkdf2_sha256\$\d+\$[0-9a-f]+\$[0-9a-f]+$")
+    """PBKDF2 hash of the staff member's own PIN (`kiosk-admin hash-pin`)."""
+
+
 class Staff(_Strict):
     """Staff access to the kiosk's staff screen."""
 
     pin_hash: str = Field(pattern=r"^pbkdf2_sha256\$\d+\$[0-9a-f]+\$[0-9a-f]+$")
     """PBKDF2 hash of the staff PIN, made by `kiosk-admin hash-pin`; never the PIN itself."""
+    roster: list[RosterEntry] = Field(default_factory=list)
+    """Who may sign in at a window (签到): calls, handlings and ratings then record their 工号."""
+
+    @field_validator("roster")
+    @classmethod
+    def _unique_ids(cls, roster: list[RosterEntry]) -> list[RosterEntry]:
+        ids = [r.staff_id for r in roster]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"工号 listed twice in the roster: {', '.join(twice)}")
+        return roster
 
 
 class Calendar(_Strict):

@@ -66,6 +66,8 @@ class Handling(Base):
     missing_materials: Mapped[list[str]] = mapped_column(default=list)
     promised_due: Mapped[dt.date | None] = mapped_column(Date, default=None)
     priority_call: Mapped[bool] = mapped_column(default=False)
+    staff_id: Mapped[str | None] = mapped_column(String(16), default=None)
+    """The 工号 signed in at the window when it called (none: nobody was signed in)."""
 
 
 class Rating(Base):
@@ -88,6 +90,8 @@ class Rating(Base):
     satisfied: Mapped[bool | None] = mapped_column(default=None)
     dissatisfied: Mapped[bool | None] = mapped_column(default=None)
     ignored_presses: Mapped[int] = mapped_column(Integer, default=0)
+    staff_id: Mapped[str | None] = mapped_column(String(16), default=None)
+    """The staff member who served (the handling's), even when rated after they signed out."""
 
 
 class IgnoredPress(Base):
@@ -165,3 +169,19 @@ class SyncState(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     last_error_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     config_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StaffShift(Base):
+    """A staff member signed in at a window, from sign-in to sign-out (or the close of day)."""
+
+    __tablename__ = "staff_shifts"
+    __table_args__ = (Index("ix_staff_shift_open", "window_number", "ended_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    business_date: Mapped[dt.date] = mapped_column(Date)
+    window_number: Mapped[int] = mapped_column(Integer)
+    staff_id: Mapped[str] = mapped_column(String(16))
+    staff_name: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    end_reason: Mapped[str | None] = mapped_column(String(16), default=None)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.db import models as m
+from kiosk.engine import staffing
 from kiosk.engine.clock import as_utc
 from kiosk.engine.context import Context
 from kiosk.engine.errors import (
@@ -153,6 +154,7 @@ def _start_call(s: Session, ctx: Context, ws: m.WindowState, ticket: m.Ticket) -
         recalls=0,
         missing_materials=[],
         priority_call=ticket.priority is not None,
+        staff_id=staffing.staff_at(s, ws.number),
     )
     s.add(h)
     ticket.status = TicketStatus.CALLED

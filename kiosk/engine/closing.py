@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.db import models as m
+from kiosk.engine import staffing
 from kiosk.engine.context import Context
 from kiosk.engine.day_records import load_day_records
 from kiosk.engine.errors import DayAlreadyClosed, DomainError
@@ -58,6 +59,7 @@ def close_day(s: Session, ctx: Context, day: dt.date | None = None) -> int:
         slot.status = RatingStatus.UNRATED
         s.flush()
         ctx.emit(s, "rating.expired", now, rating=ctx.snap_rating(slot))
+    staffing.end_all(s, ctx)
     s.add(m.DayClose(business_date=day, closed_at=now, removed=removed))
     s.flush()
     # The 日结 figures travel with the close so the centre can confirm its own match (核对一致).

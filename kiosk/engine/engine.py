@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from kiosk.config.schema import HallConfig
 from kiosk.db import models as m
 from kiosk.db.database import Database
-from kiosk.engine import calling, closing, finishing, issuing, ratings
+from kiosk.engine import calling, closing, finishing, issuing, ratings, staffing
 from kiosk.engine.availability import Availability, hall_state, service_availability
 from kiosk.engine.clock import Clock, SystemClock
 from kiosk.engine.context import Context
@@ -143,6 +143,22 @@ class QueueEngine:
 
     def record_followup(self, followup_id: str, result: str) -> None:
         self._do(closing.record_followup, followup_id, result)
+
+    # ---- staff at the windows (责任到人) ------------------------------------------------
+    def sign_in(self, window: int, staff_id: str, pin: str) -> str:
+        """Sign a roster member in at ``window``; returns their name (SignInRefused if 工号/PIN wrong)."""
+        return str(self._do(lambda s, ctx: staffing.sign_in(s, ctx, window, staff_id, pin).staff_name))
+
+    def sign_out(self, window: int) -> bool:
+        return bool(self._do(staffing.sign_out, window))
+
+    def on_duty(self) -> dict[int, tuple[str, str]]:
+        """Window → (工号, name) of whoever is signed in there."""
+
+        def q(s: Session) -> dict[int, tuple[str, str]]:
+            return {x.window_number: (x.staff_id, x.staff_name) for x in staffing.open_shifts(s)}
+
+        return self.db.read(q)
 
     # ---- day ------------------------------------------------------------------------
     def close_day(self, day: dt.date | None = None) -> int:
@@ -295,4 +311,6 @@ _OPERATIONS: dict[str, Callable[..., Any]] = {
     "press_rating_level": ratings.press_level,
     "close_day": closing.close_day,
     "record_followup": closing.record_followup,
+    "sign_in": staffing.sign_in,
+    "sign_out": staffing.sign_out,
 }

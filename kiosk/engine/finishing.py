@@ -77,6 +77,7 @@ def finish(
         expires_at=now + dt.timedelta(seconds=ctx.config.rating.timeout_seconds),
         status=RatingStatus.OPEN,
         ignored_presses=0,
+        staff_id=h.staff_id,  # whoever served, even if they sign out before the resident rates
     )
     s.add(slot)
     s.add_all(followups)

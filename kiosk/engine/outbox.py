@@ -61,6 +61,7 @@ def handling_snapshot(h: m.Handling, hall_id: str) -> dict[str, Any]:
         "outcome": h.outcome,
         "missing_materials": list(h.missing_materials or []),
         "promised_due": _iso(h.promised_due),
+        "staff_id": h.staff_id,
     }
 
 
@@ -81,6 +82,7 @@ def rating_snapshot(r: m.Rating, hall_id: str) -> dict[str, Any]:
         "satisfied": r.satisfied,
         "dissatisfied": r.dissatisfied,
         "ignored_presses": r.ignored_presses,
+        "staff_id": r.staff_id,
     }
 
 

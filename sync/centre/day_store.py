@@ -335,44 +335,62 @@ def refresh_followup(conn: Connection, hall_id: str, followup_id: str) -> None:
     refresh_followups(conn, hall_id, models.Followup.id == followup_id)
 
 
-def after_ingest(conn: Connection, hall_id: str, days: Iterable[str], since_seq: int) -> None:
-    """Refresh what a stored batch changed: the figures of each business day it carried records of,
-    and the facts of the follow-ups it wrote (their ``src_seq`` is one of the batch's seqs)."""
-    for d in sorted(set(days)):
+def after_ingest(
+    conn: Connection,
+    hall_id: str,
+    kiosk_id: str,
+    since_seq: int,
+    now: dt.datetime,
+    events: Iterable[Mapping[str, Any]] | None = None,
+) -> None:
+    """Refresh what a stored push changed: the figures of each business day it carried records of, the
+    facts of the follow-ups it wrote (their ``src_seq`` is one of the push's seqs) and the names of the
+    staff who signed in. ``events``: the push's new events (portable path); on PostgreSQL they are
+    read back — the kiosk's events after its previous acknowledgement received at this very ``now``."""
+    if events is None:
+        events = _pushed(conn, kiosk_id, since_seq, now)
+    days: set[str] = set()
+    shifts: list[dict[str, Any]] = []
+    for ev in events:
+        days.add(str(ev["business_date"]))
+        payload = ev["payload"]
+        close = payload.get("day_close")
+        if isinstance(close, dict) and close.get("business_date"):
+            days.add(str(close["business_date"]))
+        if isinstance(payload.get("shift"), dict):
+            shifts.append(payload["shift"])
+    for d in sorted(days):
         try:
             day = dt.date.fromisoformat(d)
         except ValueError:
             continue
         refresh_hall_day(conn, hall_id, day)
     refresh_followups(conn, hall_id, models.Followup.src_seq > since_seq)
+    if shifts:
+        from sync.centre import staff_names
+
+        staff_names.learn(conn, hall_id, shifts, now)
 
 
-def new_days_pg(conn: Connection, kiosk_id: str, since_seq: int, received_at: dt.datetime) -> set[str]:
-    """Business days of the events stored by this very push (PostgreSQL path: they are the kiosk's
-    events after its previous acknowledgement received at this request's timestamp)."""
+def _pushed(
+    conn: Connection, kiosk_id: str, since_seq: int, received_at: dt.datetime
+) -> list[dict[str, Any]]:
     ev = models.Event
-    day_close = ev.payload["day_close"]["business_date"].as_string()
+    close = ev.payload["day_close"]["business_date"].as_string()
+    shift = ev.payload["shift"]
     rows = conn.execute(
-        select(ev.business_date, day_close).where(
+        select(ev.business_date, close, shift).where(
             ev.kiosk_id == kiosk_id, ev.seq > since_seq, ev.received_at == received_at
         )
     )
-    out: set[str] = set()
-    for d, closed in rows:
-        out.add(d)
+    out = []
+    for d, closed, sh in rows:
+        payload: dict[str, Any] = {}
         if closed:
-            out.add(closed)
-    return out
-
-
-def days_of(events: Iterable[Mapping[str, Any]]) -> set[str]:
-    """Business days a batch carries records of (the event's own and that of a 日结 it brings)."""
-    out: set[str] = set()
-    for ev in events:
-        out.add(str(ev["business_date"]))
-        close = ev["payload"].get("day_close")
-        if isinstance(close, dict) and close.get("business_date"):
-            out.add(str(close["business_date"]))
+            payload["day_close"] = {"business_date": closed}
+        if isinstance(sh, dict):
+            payload["shift"] = sh
+        out.append({"business_date": d, "payload": payload})
     return out
 
 

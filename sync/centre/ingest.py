@@ -93,7 +93,7 @@ def ingest(conn: Connection, kiosk: KioskRef, events: list[dict[str, Any]], now:
     inserted = bulk.insert_events(conn, [_row(kiosk, ev) for ev in new_events], now)
     if inserted == len(new_events):
         materialise.apply(conn, new_events, kiosk.kiosk_id, kiosk.hall_id)
-        day_store.after_ingest(conn, kiosk.hall_id, day_store.days_of(new_events), acked)
+        day_store.after_ingest(conn, kiosk.hall_id, kiosk.kiosk_id, acked, now, new_events)
     if inserted != len(new_events):
         raise IngestRefused(
             409, "seq_conflict", "an event id of this batch is already stored under another seq"
@@ -146,8 +146,7 @@ def ingest_push(
             409, "seq_conflict", "a seq or event id is repeated or already stored with another event"
         )
     if out.inserted:
-        days = day_store.new_days_pg(conn, kiosk.kiosk_id, acked, now)
-        day_store.after_ingest(conn, kiosk.hall_id, days, acked)
+        day_store.after_ingest(conn, kiosk.hall_id, kiosk.kiosk_id, acked, now)
     new_acked = _contiguous(conn, kiosk.kiosk_id, acked) if out.inserted else acked
     conn.execute(
         update(models.Kiosk)

@@ -29,6 +29,8 @@ class EventType(enum.StrEnum):
     WINDOW_PAUSED = "window.paused"
     WINDOW_RESUMED = "window.resumed"
     DAY_CLOSED = "day.closed"
+    STAFF_SIGNED_IN = "staff.signed_in"
+    STAFF_SIGNED_OUT = "staff.signed_out"
 
 
 class TicketStatus(enum.StrEnum):
@@ -87,6 +89,15 @@ class FollowupStatus(enum.StrEnum):
 class WindowStatus(enum.StrEnum):
     OPEN = "open"
     PAUSED = "paused"
+
+
+class ShiftEnd(enum.StrEnum):
+    """Why a staff member's shift at a window ended."""
+
+    SIGNED_OUT = "signed_out"
+    REPLACED = "replaced"  # another staff member signed in at the window
+    MOVED = "moved"  # the same staff member signed in at another window
+    DAY_CLOSED = "day_closed"
 
 
 class IgnoredReason(enum.StrEnum):

@@ -47,6 +47,8 @@ IsoDate = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), Afte
 Instant = Annotated[str, StringConstraints(min_length=10, max_length=40), AfterValidator(_instant)]
 """An ISO-8601 time with its offset (the kiosk writes UTC: ``2026-11-25T01:15:20+00:00``)."""
 WindowNumber = Annotated[int, Field(ge=1, le=999)]
+StaffId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,16}$")]
+"""A 工号, as the hall's roster lists it."""
 Count = Annotated[int, Field(ge=0, le=1_000_000)]
 
 

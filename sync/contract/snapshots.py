@@ -5,7 +5,9 @@ not exist is refused. Fields a kiosk leaves null may be left out."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from sync.contract.enums import (
     FollowupKind,
@@ -14,6 +16,7 @@ from sync.contract.enums import (
     Outcome,
     PrintStatus,
     RatingStatus,
+    ShiftEnd,
     TicketStatus,
     WindowStatus,
 )
@@ -25,6 +28,7 @@ from sync.contract.fields import (
     IsoDate,
     Number,
     Prefix,
+    StaffId,
     Text100,
     Text200,
     Text500,
@@ -70,6 +74,8 @@ class HandlingSnapshot(BaseModel):
     outcome: Outcome | None = None
     missing_materials: list[Text100] = Field(default_factory=list, max_length=50)
     promised_due: IsoDate | None = None
+    staff_id: StaffId | None = None
+    """The 工号 signed in at the window when it called (none: nobody was)."""
 
 
 class RatingSnapshot(BaseModel):
@@ -90,6 +96,8 @@ class RatingSnapshot(BaseModel):
     satisfied: bool | None = None
     dissatisfied: bool | None = None
     ignored_presses: Count = 0
+    staff_id: StaffId | None = None
+    """Whoever served (the handling's), even when the resident rated after they signed out."""
 
 
 class FollowupSnapshot(BaseModel):
@@ -135,6 +143,21 @@ class IgnoredPressSnapshot(BaseModel):
     reason: IgnoredReason
 
 
+class ShiftSnapshot(BaseModel):
+    """A staff member signed in at a window (staff.signed_in / staff.signed_out)."""
+
+    model_config = STRICT
+    id: Id
+    hall_id: Id
+    business_date: IsoDate
+    window_number: WindowNumber
+    staff_id: StaffId
+    staff_name: Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=r"^[^\x00-\x1f\x7f]*$")]
+    started_at: Instant
+    ended_at: Instant | None = None
+    end_reason: ShiftEnd | None = None
+
+
 class Payload(BaseModel):
     """The snapshots one event carries (which ones depends on its type; all are optional here)."""
 
@@ -146,3 +169,4 @@ class Payload(BaseModel):
     window: WindowSnapshot | None = None
     day_close: DayCloseSnapshot | None = None
     ignored_press: IgnoredPressSnapshot | None = None
+    shift: ShiftSnapshot | None = None
