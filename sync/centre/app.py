@@ -210,6 +210,11 @@ def create_app(settings: CentreSettings, engine: Engine | None = None, run_migra
     from sync.centre import report_pages
 
     report_pages.register(api, engine)
+    from sync.centre.refresher import FigureRefresher
+
+    refresher = FigureRefresher(engine, settings.figures_refresh_seconds)
+    api.router.add_event_handler("startup", refresher.start)
+    api.router.add_event_handler("shutdown", refresher.stop)
 
     app: Any = api
     if settings.fault_injection:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from kiosk.engine.summary import (
     FINISHED,
@@ -350,26 +351,57 @@ def after_ingest(
     if events is None:
         events = _pushed(conn, kiosk_id, since_seq, now)
     days: set[str] = set()
+    closed: set[str] = set()
     shifts: list[dict[str, Any]] = []
     for ev in events:
         days.add(str(ev["business_date"]))
         payload = ev["payload"]
         close = payload.get("day_close")
         if isinstance(close, dict) and close.get("business_date"):
-            days.add(str(close["business_date"]))
+            closed.add(str(close["business_date"]))
         if isinstance(payload.get("shift"), dict):
             shifts.append(payload["shift"])
-    for d in sorted(days):
-        try:
-            day = dt.date.fromisoformat(d)
-        except ValueError:
-            continue
-        refresh_hall_day(conn, hall_id, day)
+    # A push only marks its days: recomputing a whole hall-day for every batch (or at the 日结, in the
+    # nightly rush) would halve the ingest rate; the server's refresher recomputes them within seconds,
+    # and a page that needs a marked day recomputes it first.
+    mark_dirty(conn, hall_id, days | closed, now)
     refresh_followups(conn, hall_id, models.Followup.src_seq > since_seq)
     if shifts:
         from sync.centre import staff_names
 
         staff_names.learn(conn, hall_id, shifts, now)
+
+
+def mark_dirty(conn: Connection, hall_id: str, days: Iterable[str], now: dt.datetime) -> None:
+    rows = [{"hall_id": hall_id, "business_date": d, "marked_at": now} for d in sorted(set(days))]
+    if not rows:
+        return
+    ins = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(models.DirtyDay)
+    conn.execute(
+        ins.on_conflict_do_update(
+            index_elements=["hall_id", "business_date"], set_={"marked_at": ins.excluded.marked_at}
+        ),
+        rows,
+    )
+
+
+def refresh_dirty(
+    conn: Connection, start: dt.date | None = None, end: dt.date | None = None, limit: int = 1000
+) -> int:
+    """Recompute the hall-days marked since their figures were stored (those from ``start`` to ``end``,
+    else the oldest ``limit``). On PostgreSQL the marks are locked, so two refreshers (the background
+    one and a page) never recompute the same day, and a push marking it again waits and marks anew."""
+    d = models.DirtyDay
+    stmt = select(d.hall_id, d.business_date).order_by(d.marked_at).limit(limit)
+    if start is not None and end is not None:
+        stmt = stmt.where(d.business_date.between(start.isoformat(), end.isoformat()))
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    todo = list(conn.execute(stmt))
+    for hall_id, day in todo:
+        refresh_hall_day(conn, hall_id, dt.date.fromisoformat(day))
+        conn.execute(delete(d).where(d.hall_id == hall_id, d.business_date == day))
+    return len(todo)
 
 
 def _pushed(
@@ -400,6 +432,7 @@ def refresh_all(conn: Connection) -> int:
     pairs |= set(conn.execute(select(models.DayClose.hall_id, models.DayClose.business_date)))
     for hall_id, d in sorted(pairs):
         refresh_hall_day(conn, hall_id, dt.date.fromisoformat(d))
+    conn.execute(delete(models.DirtyDay))
     for (hall_id,) in conn.execute(select(models.Followup.hall_id).distinct()).all():
         refresh_followups(conn, hall_id)
     return len(pairs)

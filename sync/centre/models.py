@@ -320,3 +320,13 @@ class DeviceFault(Base):
     started_at: Mapped[datetime] = mapped_column(Stamp)
     last_seen_at: Mapped[datetime] = mapped_column(Stamp)
     cleared_at: Mapped[datetime | None] = mapped_column(Stamp)
+
+
+class DirtyDay(Base):
+    """A hall-day whose records changed since its figures were stored (a push during the day); the
+    refresher, or the first page that needs it, recomputes it. A day's 日结 recomputes it at once."""
+
+    __tablename__ = "dirty_days"
+    hall_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    business_date: Mapped[str] = mapped_column(String(10), primary_key=True)
+    marked_at: Mapped[datetime] = mapped_column(Stamp)

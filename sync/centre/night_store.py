@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select
 
 from kiosk.engine.summary import DaySummary, Figures
-from sync.centre import models
+from sync.centre import day_store, models
 from sync.centre.figures import SHANGHAI, HallNight, Hourly, StreetNight, _halls
 from sync.centre.followups import FollowupView, views
 from sync.centre.period_math import Acc
@@ -93,6 +93,7 @@ def stored_night(
     conn: Connection, day: dt.date, as_of: dt.date | None = None, detail: bool | str = True
 ) -> StreetNight:
     as_of = as_of or max(day, dt.datetime.now(SHANGHAI).date())
+    day_store.refresh_dirty(conn, day, day)  # (the pages did it already, in a transaction of their own)
     d = day.isoformat()
     meta = _halls(conn)
     hall_days = {

@@ -244,6 +244,13 @@ def _as_of(period: Period, as_of: dt.date | None) -> dt.date:
     return as_of or dt.datetime.now(SHANGHAI).date()
 
 
+def _fresh(conn: Connection, period: Period) -> None:
+    """Recompute the period's hall-days that pushes marked (the pages did it already, committed)."""
+    from sync.centre import day_store
+
+    day_store.refresh_dirty(conn, period.start, period.end)
+
+
 def _trend(rows: Iterable[Any]) -> list[tuple[dt.date, Figures]]:
     days: dict[str, Acc] = defaultdict(lambda: Acc(with_hist=False))
     for r in rows:
@@ -263,6 +270,7 @@ def _window_label(key: str) -> str:
 
 def street_report(conn: Connection, period: Period, as_of: dt.date | None = None) -> Report:
     as_of = _as_of(period, as_of)
+    _fresh(conn, period)
     names = {h: m["name"] for h, m in _halls(conn).items()}
     rows = _rows(conn, period, [models.DayFigures.scope == Scope.HALL.value])
     street = Acc()
@@ -305,6 +313,7 @@ def street_report(conn: Connection, period: Period, as_of: dt.date | None = None
 
 def hall_report(conn: Connection, period: Period, hall_id: str, as_of: dt.date | None = None) -> Report:
     as_of = _as_of(period, as_of)
+    _fresh(conn, period)
     names = {h: m["name"] for h, m in _halls(conn).items()}
     rows = _rows(conn, period, [models.DayFigures.hall_id == hall_id])
     hall = Acc()
@@ -351,6 +360,7 @@ def member_report(
     """One window's or one staff member's period (the window's staff, or the staff member's windows,
     are not split further: the figures are theirs as a whole)."""
     as_of = _as_of(period, as_of)
+    _fresh(conn, period)
     names = {h: m["name"] for h, m in _halls(conn).items()}
     t = models.DayFigures
     rows = _rows(conn, period, [t.hall_id == hall_id, t.scope == scope.value, t.key == key])

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 
 from kiosk.engine.summary import Figures
-from sync.centre import report_export
+from sync.centre import day_store, report_export
 from sync.centre.figures import SHANGHAI
 from sync.centre.periods import (
     FORMATS,
@@ -193,7 +193,9 @@ def register(api: FastAPI, engine: Engine) -> None:
             )
         return HTMLResponse(render_report(report))
 
-    def build(work: Callable[[Any], Report]) -> Report:
+    def build(period: Period, work: Callable[[Any], Report]) -> Report:
+        with engine.begin() as conn:  # what pushes changed since the refresher last ran
+            day_store.refresh_dirty(conn, period.start, period.end)
         with engine.connect() as conn:
             return work(conn)
 
@@ -206,7 +208,7 @@ def register(api: FastAPI, engine: Engine) -> None:
     @api.get("/report/{period}", tags=["report"])
     async def street(period: str, format: str = Query("html", pattern="^(html|csv|xlsx)$")) -> Response:
         p = _period(period)
-        report = await run_in_threadpool(build, lambda c: street_report(c, p))
+        report = await run_in_threadpool(build, p, lambda c: street_report(c, p))
         return answer(report, format, f"street-{p.token}")
 
     @api.get("/report/{period}/hall/{hall_id}", tags=["report"])
@@ -214,7 +216,7 @@ def register(api: FastAPI, engine: Engine) -> None:
         period: str, hall_id: str, format: str = Query("html", pattern="^(html|csv|xlsx)$")
     ) -> Response:
         p = _period(period)
-        report = await run_in_threadpool(build, lambda c: hall_report(c, p, hall_id))
+        report = await run_in_threadpool(build, p, lambda c: hall_report(c, p, hall_id))
         if report.figures.issued == 0 and hall_id not in report.hall_names:
             raise HTTPException(404, f"no hall {hall_id}")
         return answer(report, format, f"{hall_id}-{p.token}")
@@ -227,5 +229,5 @@ def register(api: FastAPI, engine: Engine) -> None:
         if scope not in (Scope.WINDOW, Scope.STAFF):
             raise HTTPException(404, "window or staff")
         p = _period(period)
-        report = await run_in_threadpool(build, lambda c: member_report(c, p, hall_id, Scope(scope), key))
+        report = await run_in_threadpool(build, p, lambda c: member_report(c, p, hall_id, Scope(scope), key))
         return answer(report, format, f"{hall_id}-{scope}-{key}-{p.token}")

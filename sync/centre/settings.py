@@ -48,6 +48,10 @@ class CentreSettings(BaseModel):
     enrol_attempts_per_minute: int = Field(10, ge=1)
     """``/v1/enrol`` requests accepted per client address and minute; more get 429 (token guessing)."""
 
+    figures_refresh_seconds: float = Field(10.0, ge=0)
+    """How often the server recomputes the stored figures of hall-days that pushes changed during the
+    day (0: only when a page needs them; a page recomputes a marked day it shows)."""
+
     fault_injection: bool = False
     """Tests only: honour the ``X-Test-Fault`` header (500, sleep, reset). Never enable in production."""
 

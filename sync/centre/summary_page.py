@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection, Engine, func, select
 
-from sync.centre import followups, models
+from sync.centre import day_store, followups, models
 from sync.centre.csv_export import followups_csv, night_csv
 from sync.centre.figures import SHANGHAI, StreetNight, street_night
 from sync.centre.summary_html import render_hall, render_street
@@ -101,6 +101,8 @@ def register(
 
     def night(day: dt.date, detail: bool | str = False) -> StreetNight:
         as_of = max(day, dt.datetime.now(SHANGHAI).date())
+        with engine.begin() as conn:  # what pushes changed since the refresher last ran
+            day_store.refresh_dirty(conn, day, day)
         with lock, engine.connect() as conn:
             fp = _fingerprint(conn)
             hit = cache.get((day, as_of, detail))

@@ -20,7 +20,7 @@ from kiosk.db.database import Database
 from kiosk.engine.clock import ManualClock
 from kiosk.engine.engine import QueueEngine
 from sync import signing
-from sync.centre import periods
+from sync.centre import day_store, periods
 from sync.centre.periods import PeriodError, PeriodKind, Scope, parse_period
 from sync.client.kiosk_source import KioskOutboxSource
 from sync.client.pusher import Pusher
@@ -165,6 +165,8 @@ def two_halls(centre: RunningCentre, sample_config: HallConfig, tmp_path: Path) 
         script(hall_config(sample_config, hall_id, name), db)
         push(centre, db, kiosk, hall_id, name, tmp_path)
         db.close()
+    with centre.engine.begin() as conn:  # as the server's refresher would (follow-ups done on later days)
+        day_store.refresh_dirty(conn)
     return centre
 
 

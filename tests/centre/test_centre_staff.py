@@ -15,7 +15,7 @@ from kiosk.config.schema import HallConfig, RosterEntry
 from kiosk.db import models as km
 from kiosk.db.database import Database
 from kiosk.engine.staffing import SignInRefused
-from sync.centre import models, periods
+from sync.centre import day_store, models, periods
 from sync.centre.periods import Scope, parse_period
 from sync.testing import RunningCentre
 from tests.centre.test_centre_periods import D1, Hall, at, push
@@ -77,6 +77,8 @@ def test_calls_handlings_and_ratings_belong_to_who_served(
 
     push(centre, db, "K1", sample_config.hall_id, "柏杨社区", tmp_path)
     db.close()
+    with centre.engine.begin() as conn:
+        day_store.refresh_dirty(conn)
     with centre.engine.connect() as conn:
         names = dict(conn.execute(select(models.StaffMember.staff_id, models.StaffMember.name)).all())
         report = periods.hall_report(

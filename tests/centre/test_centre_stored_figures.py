@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 from sqlalchemy import Connection, delete, select
@@ -12,6 +13,7 @@ from kiosk.config.schema import HallConfig
 from kiosk.db.database import Database
 from sync import signing
 from sync.centre import day_store, figures, followups, models
+from sync.centre.refresher import FigureRefresher
 from sync.client.kiosk_source import KioskOutboxSource
 from sync.client.pusher import Pusher
 from sync.client.session import SignedClient
@@ -55,6 +57,20 @@ def test_figures_follow_every_batch_and_a_backfill_gives_the_same(
     half = len(events) // 2
     fill_outbox(db, events[:half])
     Pusher(KioskOutboxSource(db), client, 50).push_all()
+    with centre.engine.begin() as conn:
+        # pushes during the day only mark the day; the refresher (or the first page) recomputes it
+        assert not conn.execute(select(models.HallDay)).all()
+        assert conn.execute(select(models.DirtyDay.business_date)).scalars().all() == [DAY.isoformat()]
+    refresher = FigureRefresher(centre.engine, 0.05)
+    refresher.start()
+    try:
+        for _ in range(200):
+            with centre.engine.connect() as conn:
+                if not conn.execute(select(models.DirtyDay)).all():
+                    break
+            time.sleep(0.05)
+    finally:
+        refresher.stop()
     with centre.engine.connect() as conn:
         first = figures.street_night(conn, DAY, as_of=DAY).halls[0].summary
         _same(first, figures.hall_summary(conn, "H1", DAY, as_of=DAY))
@@ -62,6 +78,7 @@ def test_figures_follow_every_batch_and_a_backfill_gives_the_same(
     fill_outbox(db, events[half:])
     Pusher(KioskOutboxSource(db), client, 50).push_all()
     with centre.engine.begin() as conn:
+        assert day_store.refresh_dirty(conn) == 1 and not conn.execute(select(models.DirtyDay)).all()
         after = figures.street_night(conn, DAY, as_of=DAY).halls[0].summary
         exact = figures.hall_summary(conn, "H1", DAY, as_of=DAY)
         _same(after, exact)

@@ -1,4 +1,5 @@
-"""staff names from sign-ins; kiosks' latest heartbeat and the faults it reported
+"""staff names from sign-ins; kiosks' latest heartbeat and the faults it reported; hall-days whose
+figures wait for the refresher
 
 Revision ID: 0004
 Revises: 0003
@@ -18,6 +19,12 @@ _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgre
 
 
 def upgrade() -> None:
+    op.create_table('dirty_days',
+    sa.Column('hall_id', sa.String(length=64), nullable=False),
+    sa.Column('business_date', sa.String(length=10), nullable=False),
+    sa.Column('marked_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('hall_id', 'business_date', name=op.f('pk_dirty_days'))
+    )
     with op.batch_alter_table('followup_facts', schema=None) as batch_op:
         batch_op.create_index('ix_followup_facts_date', ['hall_id', 'business_date'], unique=False)
     op.create_table('staff_members',
@@ -60,6 +67,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('dirty_days')
     with op.batch_alter_table('followup_facts', schema=None) as batch_op:
         batch_op.drop_index('ix_followup_facts_date')
     op.drop_table('device_faults')
