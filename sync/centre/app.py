@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, Engine, select, update
 
-from sync.centre import config_docs, enrol, models
+from sync.centre import config_docs, devices, enrol, models
 from sync.centre.db import make_engine, migrate
 from sync.centre.ingest import IngestRefused, PushBatch, PushResult, ingest_push
 from sync.centre.limits import FaultInjector, Guard, RateLimit, client_address
@@ -174,6 +174,26 @@ def create_app(settings: CentreSettings, engine: Engine | None = None, run_migra
 
         return await run_in_threadpool(signed, request, body, work)
 
+    @api.post("/v1/heartbeat", responses={401: {}, 403: {}, 422: {}})
+    async def heartbeat(request: Request) -> dict[str, str]:
+        """The kiosk's live state and device health (sync.contract.heartbeat), shown on /devices."""
+        body = await request.body()
+
+        def work(conn: Connection, who: Authenticated) -> None:
+            try:
+                hb = devices.parse(body)
+            except devices.HeartbeatRefused as exc:
+                raise _Refused(422, "malformed", str(exc)) from exc
+            now = _now()
+            skew = record_skew(conn, who.kiosk_id, hb.device_time, now)
+            devices.record(conn, who.kiosk_id, who.hall_id, hb, now, skew)
+            conn.execute(
+                update(models.Kiosk).where(models.Kiosk.kiosk_id == who.kiosk_id).values(last_seen_at=now)
+            )
+
+        await run_in_threadpool(signed, request, body, work)
+        return {"status": "ok"}
+
     @api.get("/v1/cursor", response_model=CursorResponse)
     async def cursor(request: Request) -> CursorResponse:
         body = await request.body()
@@ -210,6 +230,9 @@ def create_app(settings: CentreSettings, engine: Engine | None = None, run_migra
     from sync.centre import report_pages
 
     report_pages.register(api, engine)
+    from sync.centre import device_pages
+
+    device_pages.register(api, engine, settings)
     from sync.centre.refresher import FigureRefresher
 
     refresher = FigureRefresher(engine, settings.figures_refresh_seconds)

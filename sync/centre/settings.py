@@ -52,6 +52,17 @@ class CentreSettings(BaseModel):
     """How often the server recomputes the stored figures of hall-days that pushes changed during the
     day (0: only when a page needs them; a page recomputes a marked day it shows)."""
 
+    alert_printer_minutes: float = Field(10, ge=0)
+    """实时/设备 alerts: a printer fault lasting longer than this in opening hours."""
+    alert_unheard_minutes: float = Field(30, ge=1)
+    """A kiosk not heard from for this long in opening hours (it sends a heartbeat every 5 minutes)."""
+    alert_close_by: str = Field("08:00", pattern=r"^\d{2}:\d{2}$")
+    """Yesterday not closed (日结) by this local time."""
+    alert_skew_seconds: float = Field(120, ge=1)
+    """A kiosk clock further off than this."""
+    alert_disk_mb: int = Field(1024, ge=0)
+    """Less disk free than this on a kiosk."""
+
     fault_injection: bool = False
     """Tests only: honour the ``X-Test-Fault`` header (500, sleep, reset). Never enable in production."""
 

@@ -1,0 +1,123 @@
+"""实时/设备: a kiosk's signed heartbeat turns its hall red on the device page and raises the alert when
+the printer has been out of paper for longer than the centre's threshold, and the next heartbeat with
+paper clears both."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+import requests
+
+from sync import signing
+from sync.client.heartbeat import HeartbeatSender, send
+from sync.client.session import SignedClient, SyncError
+from sync.contract.heartbeat import Heartbeat
+from sync.testing import RunningCentre
+
+
+def beat(printer: str = "ok", since: dt.datetime | None = None, **extra: object) -> Heartbeat:
+    now = dt.datetime.now(dt.UTC)
+    return Heartbeat.model_validate_json(
+        json.dumps(
+            {
+                "device_time": now.isoformat(),
+                "business_date": now.date().isoformat(),
+                "open": True,
+                "waiting": {"pension_enrol": 4, "minimum_living": 1},
+                "windows": [
+                    {"number": 1, "status": "open", "staff_id": "1001"},
+                    {"number": 2, "status": "paused"},
+                ],
+                "printer": {"state": printer, **({"since": since.isoformat()} if since else {})},
+                "keypads": [{"bus": "counter", "state": "ok", "silent": []}],
+                "outbox_backlog": 3,
+                "disk_free_mb": 20480,
+                "software_version": "1.4.0",
+                "config_version": "7",
+                **extra,
+            }
+        )
+    )
+
+
+def row(page: str, hall: str) -> str:
+    match = re.search(rf'<tr class="lv-(\w+)"><td class="l">{hall}</td>', page)
+    assert match, page
+    return match.group(1)
+
+
+def test_a_heartbeat_turns_the_hall_red_raises_the_alert_and_clears_it(
+    centre: RunningCentre, tmp_path: Path
+) -> None:
+    settings = centre.enrol("K1", "H1", str(tmp_path), hall_name="甲社区")
+    client = SignedClient(settings, signing.KioskKey.load(settings.key_file))
+    other = centre.enrol("K2", "H2", str(tmp_path), hall_name="乙社区")
+    send(SignedClient(other, signing.KioskKey.load(other.key_file)), beat())
+
+    send(client, beat("paper_out", since=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=15)))
+    page = requests.get(f"{centre.url}/devices", timeout=30).text
+    assert row(page, "甲社区") == "bad" and row(page, "乙社区") == "ok"
+    assert "甲社区：打印机缺纸已 15 分钟" in page
+    assert "打印机缺纸（15 分钟）" in page  # how long the fault has lasted
+    assert "4 / " not in page and "1 / 1" in page  # windows open / paused
+
+    send(client, beat("ok"))
+    page = requests.get(f"{centre.url}/devices", timeout=30).text
+    assert row(page, "甲社区") == "ok" and "没有告警" in page and "缺纸" not in page
+
+    # a fault younger than the threshold is shown, not alerted; a silent keypad likewise
+    send(client, beat("paper_near_end", keypads=[{"bus": "counter", "state": "ok", "silent": [3]}]))
+    page = requests.get(f"{centre.url}/devices", timeout=30).text
+    assert row(page, "甲社区") == "warn" and "没有告警" in page and "3号窗口评价器无应答" in page
+    # low disk and a wrong clock are alerts at once
+    send(
+        client,
+        beat(disk_free_mb=300, device_time=(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat()),
+    )
+    page = requests.get(f"{centre.url}/devices", timeout=30).text
+    assert "甲社区：磁盘剩余 300 MB" in page and "甲社区：时钟偏差 -5 分钟" in page
+
+
+def test_a_heartbeat_is_signed_and_checked(centre: RunningCentre, tmp_path: Path) -> None:
+    settings = centre.enrol("K1", "H1", str(tmp_path))
+    client = SignedClient(settings, signing.KioskKey.load(settings.key_file))
+    assert (
+        requests.post(
+            f"{centre.url}/v1/heartbeat", json=beat().model_dump(mode="json"), timeout=10
+        ).status_code
+        == 401
+    )
+    bad = beat().model_dump(mode="json") | {"printer": {"state": "on_fire"}}
+    with pytest.raises(SyncError) as refused:
+        client.request("POST", "/v1/heartbeat", bad)
+    assert refused.value.status == 422 and "printer" in str(refused.value)
+
+
+def test_the_sender_beats_at_start_and_when_nudged(centre: RunningCentre, tmp_path: Path) -> None:
+    settings = centre.enrol("K1", "H1", str(tmp_path), hall_name="甲社区")
+    sender = HeartbeatSender(SignedClient(settings, signing.KioskKey.load(settings.key_file)), beat, 3600)
+    sender.start()
+    try:
+        for _ in range(100):
+            if sender.sent >= 1:
+                break
+            threading_wait(0.05)
+        sender.nudge()  # as after a push
+        for _ in range(100):
+            if sender.sent >= 2:
+                break
+            threading_wait(0.05)
+    finally:
+        sender.stop()
+    assert sender.sent >= 2 and sender.last_error is None
+    assert row(requests.get(f"{centre.url}/devices", timeout=30).text, "甲社区") == "ok"
+
+
+def threading_wait(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
