@@ -22,6 +22,8 @@ class NoticeKind(enum.StrEnum):
     RESUMED = "resumed"
     RATING = "rating"
     CLOSED = "closed"
+    SIGNED_IN = "signed_in"  # a staff member at a window (``detail``: their 工号)
+    SIGNED_OUT = "signed_out"
 
 
 #: Notices after which the number of residents waiting at a window may have changed.

@@ -15,6 +15,7 @@ from kiosk.config.pin import verify_pin
 from kiosk.db import models as m
 from kiosk.engine.context import Context, Notice
 from kiosk.engine.errors import DomainError
+from kiosk.engine.notices import NoticeKind
 from sync.contract.enums import ShiftEnd
 
 
@@ -54,7 +55,7 @@ def _end(s: Session, ctx: Context, shift: m.StaffShift, reason: ShiftEnd) -> Non
     shift.end_reason = reason.value
     s.flush()
     ctx.emit(s, "staff.signed_out", now, shift=shift_snapshot(shift, ctx.hall_id))
-    ctx.notify(s, Notice("signed_out", shift.window_number, detail=shift.staff_id))
+    ctx.notify(s, Notice(NoticeKind.SIGNED_OUT, shift.window_number, detail=shift.staff_id))
 
 
 def sign_in(s: Session, ctx: Context, window: int, staff_id: str, pin: str) -> m.StaffShift:
@@ -82,7 +83,7 @@ def sign_in(s: Session, ctx: Context, window: int, staff_id: str, pin: str) -> m
     s.add(shift)
     s.flush()
     ctx.emit(s, "staff.signed_in", now, shift=shift_snapshot(shift, ctx.hall_id))
-    ctx.notify(s, Notice("signed_in", window, detail=entry.staff_id))
+    ctx.notify(s, Notice(NoticeKind.SIGNED_IN, window, detail=entry.staff_id))
     return shift
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -32,7 +33,9 @@ from kiosk.engine.summary import (
     compute_summary,
 )
 from sync.centre import models
-from sync.centre.figures import SHANGHAI, _rows, compare_with_kiosk
+from sync.centre.figures import SHANGHAI, _rows, broken_reason, compare_with_kiosk
+
+log = logging.getLogger("street_centre.figures")
 
 HIST_BUCKET_S = 10
 """Resolution of the stored wait and service-time distributions (seconds)."""
@@ -399,9 +402,35 @@ def refresh_dirty(
         stmt = stmt.with_for_update(skip_locked=True)
     todo = list(conn.execute(stmt))
     for hall_id, day in todo:
-        refresh_hall_day(conn, hall_id, dt.date.fromisoformat(day))
+        refresh_safely(conn, hall_id, dt.date.fromisoformat(day))
         conn.execute(delete(d).where(d.hall_id == hall_id, d.business_date == day))
     return len(todo)
+
+
+def refresh_safely(conn: Connection, hall_id: str, day: dt.date) -> None:
+    """``refresh_hall_day``; a hall-day whose records cannot be computed keeps the reason instead of
+    figures, so one hall's bad record never stops the others' (nor the ingest that marked it)."""
+    try:
+        with conn.begin_nested():
+            refresh_hall_day(conn, hall_id, day)
+    except Exception as exc:  # any bad record: this hall-day says why, the others carry on
+        log.exception("hall %s, %s: figures cannot be computed", hall_id, day)
+        d = day.isoformat()
+        conn.execute(
+            delete(models.DayFigures).where(
+                models.DayFigures.hall_id == hall_id, models.DayFigures.business_date == d
+            )
+        )
+        conn.execute(
+            delete(models.HallDay).where(models.HallDay.hall_id == hall_id, models.HallDay.business_date == d)
+        )
+        conn.execute(
+            insert(models.HallDay).values(
+                hall_id=hall_id, business_date=d, closed=False, matches_kiosk=None,
+                computed_at=dt.datetime.now(dt.UTC), hourly={}, service_names={}, dissatisfied=[],
+                error=broken_reason(exc),
+            )
+        )  # fmt: skip
 
 
 def _pushed(
@@ -431,7 +460,7 @@ def refresh_all(conn: Connection) -> int:
     pairs = set(conn.execute(select(models.Ticket.hall_id, models.Ticket.business_date).distinct()))
     pairs |= set(conn.execute(select(models.DayClose.hall_id, models.DayClose.business_date)))
     for hall_id, d in sorted(pairs):
-        refresh_hall_day(conn, hall_id, dt.date.fromisoformat(d))
+        refresh_safely(conn, hall_id, dt.date.fromisoformat(d))
     conn.execute(delete(models.DirtyDay))
     for (hall_id,) in conn.execute(select(models.Followup.hall_id).distinct()).all():
         refresh_followups(conn, hall_id)

@@ -257,6 +257,9 @@ class HallDay(Base):
     service_names: Mapped[dict[str, str]] = mapped_column(Json)
     dissatisfied: Mapped[list[dict[str, Any]]] = mapped_column(Json)
     """The 日结's list of dissatisfied ratings (rating id, number, window, service, level, time)."""
+    error: Mapped[str | None] = mapped_column(String(200))
+    """Why the day's records could not be computed (stored by a bug or before the contract): the pages
+    show this hall so, and every other hall as usual."""
 
 
 class FollowupFact(Base):

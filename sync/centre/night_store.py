@@ -167,6 +167,7 @@ def stored_night(
                 overdue_followups=[v for v in late if v.data.get("kind") != "promised"],
                 service_names=dict(hd.service_names) if hd else {},
                 tallies=dict(tallies.get(hall_id) or dict.fromkeys(TALLIES, 0)),
+                error=hd.error if hd else None,
             )
         )
     street_hourly = Hourly(

@@ -19,6 +19,8 @@ _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgre
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('hall_days', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('error', sa.String(length=200), nullable=True))
     op.create_table('dirty_days',
     sa.Column('hall_id', sa.String(length=64), nullable=False),
     sa.Column('business_date', sa.String(length=10), nullable=False),
@@ -67,6 +69,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('hall_days', schema=None) as batch_op:
+        batch_op.drop_column('error')
     op.drop_table('dirty_days')
     with op.batch_alter_table('followup_facts', schema=None) as batch_op:
         batch_op.drop_index('ix_followup_facts_date')
