@@ -38,10 +38,13 @@ from kiosk.services.centre_config import with_centre_holidays
 from kiosk.services.documents import day_slip_doc, guide_doc
 from kiosk.services.health import BoardClientView, BoardHealthView, Health, SyncHealthView
 from kiosk.services.health_monitor import HealthMonitor
+from kiosk.services.heartbeat_link import PrinterClock
+from kiosk.services.heartbeat_link import collect as collect_heartbeat
 from kiosk.services.nightly_close import NightlyClose
 from kiosk.services.sync_link import SyncLink
 from kiosk.services.ticketing import TicketDesk, TicketOutcome
 from sync.contract.figures import DaySummary
+from sync.contract.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,14 @@ class KioskRuntime:
         self.health_monitor = HealthMonitor(
             self.engine, self.printer, self.sync, lambda: self.dispatcher, lambda: board_health(self.board)
         )
+        printer_clock = PrinterClock()
+
+        def heartbeat() -> Heartbeat:
+            h = self.health_monitor.snapshot()
+            since = printer_clock.seen(h.printer_state, self.engine.clock.now())
+            return collect_heartbeat(self.engine, h, config, self.data_dir, since)
+
+        self.sync.set_heartbeat(heartbeat)
         self.nightly_close = NightlyClose(self.engine, lambda _day: self.sync.push_soon(nightly=True))
         self.parts: list[Part] = [self.health_monitor, self.nightly_close]
         self._started: list[Part] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.config.schema import HallConfig
@@ -13,6 +14,7 @@ from kiosk.services.health import SyncHealthView
 from sync.client.kiosk_source import KioskOutboxSource
 from sync.client.scheduler import SyncScheduler
 from sync.client.state import SyncPhase
+from sync.contract.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,11 @@ class SyncLink:
             self.scheduler.nightly_close()
         else:
             self.scheduler.sync_now()
+
+    def set_heartbeat(self, collect: Callable[[], Heartbeat]) -> None:
+        """What to report to the centre with each push and every five minutes while open."""
+        if self.scheduler is not None:
+            self.scheduler.heartbeat = collect
 
     def health(self) -> SyncHealthView:
         if self.scheduler is None:

@@ -14,11 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 from sync import signing
 from sync.client.config_pull import pull_config
+from sync.client.heartbeat import INTERVAL_S as HEARTBEAT_S
+from sync.client.heartbeat import send as send_heartbeat
 from sync.client.pusher import Pusher
 from sync.client.session import REFUSED_STATUSES, SignedClient, SyncError
 from sync.client.settings import SyncSettings
 from sync.client.source import ConfigSink, OutboxSource
 from sync.client.state import Listener, StateHolder, SyncPhase, SyncStatus
+from sync.contract.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,9 @@ class SyncScheduler:
         self._thread: threading.Thread | None = None
         self._client: SignedClient | None = None
         self._key_mtime: float | None = None
+        self.heartbeat: Callable[[], Heartbeat] | None = None
+        """What the kiosk reports with each push and every ``HEARTBEAT_S`` while open (sync.client.heartbeat)."""
+        self._next_beat = _now()
 
     # ---- control (any thread; never blocks) ---------------------------------------------------
     @property
@@ -101,7 +107,9 @@ class SyncScheduler:
                     self._nightly_at = None
                 self.run_once()
                 continue
-            wake_at = min(t for t in (next_periodic, self._nightly_at) if t is not None)
+            if self.heartbeat is not None and now >= self._next_beat and self.is_open():
+                self._beat(self._get_client())
+            wake_at = min(t for t in (next_periodic, self._nightly_at, self._beat_due()) if t is not None)
             self.state.update(next_run_at=wake_at)
             self._wake.wait(max(0.05, (wake_at - _now()).total_seconds()))
             self._wake.clear()
@@ -120,6 +128,7 @@ class SyncScheduler:
                         backlog=self._backlog(self.source.acked_seq()),
                     )
                 report = Pusher(self.source, client, self.settings.batch_size).push_all()
+                self._beat(client)
                 version = self.status.config_version
                 if self.config_sink is not None and self.settings.pull_config:
                     version = pull_config(client, self.config_sink)
@@ -143,6 +152,20 @@ class SyncScheduler:
             except Exception as exc:  # never let the thread die: say it on the staff screen instead
                 log.exception("sync run failed")
                 return self._failed(f"internal: {type(exc).__name__}: {exc}", SyncPhase.DEGRADED)
+
+    def _beat_due(self) -> datetime | None:
+        return self._next_beat if self.heartbeat is not None else None
+
+    def _beat(self, client: SignedClient | None) -> None:
+        """Send the heartbeat (with each push, and every HEARTBEAT_S while open); a failure is only
+        logged: it is a view of now, sent afresh next time, never queued."""
+        self._next_beat = _now() + timedelta(seconds=HEARTBEAT_S)
+        if self.heartbeat is None or client is None:
+            return
+        try:
+            send_heartbeat(client, self.heartbeat())
+        except Exception as exc:  # a heartbeat never stops a push
+            log.warning("heartbeat not sent: %s", exc)
 
     def _failed(self, text: str, phase: SyncPhase, held: bool = False) -> SyncStatus:
         try:

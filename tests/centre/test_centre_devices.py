@@ -12,9 +12,19 @@ from pathlib import Path
 import pytest
 import requests
 
+from kiosk.config.schema import HallConfig
+from kiosk.db.database import Database
+from kiosk.engine.clock import ManualClock
+from kiosk.engine.engine import QueueEngine
+from kiosk.services.health_monitor import HealthMonitor
+from kiosk.services.heartbeat_link import collect
+from kiosk.services.sync_link import SyncLink
 from sync import signing
 from sync.client.heartbeat import HeartbeatSender, send
+from sync.client.kiosk_source import KioskOutboxSource
+from sync.client.scheduler import SyncScheduler
 from sync.client.session import SignedClient, SyncError
+from sync.client.state import SyncPhase
 from sync.contract.heartbeat import Heartbeat
 from sync.testing import RunningCentre
 
@@ -121,3 +131,31 @@ def threading_wait(seconds: float) -> None:
     import time
 
     time.sleep(seconds)
+
+
+def test_each_push_carries_a_heartbeat_gathered_from_the_kiosk(
+    centre: RunningCentre, sample_config: HallConfig, tmp_path: Path
+) -> None:
+    """The sync scheduler sends the kiosk's own heartbeat (engine, health monitor, disk) after a push."""
+    db = Database(tmp_path / "kiosk.db")
+    engine = QueueEngine(
+        sample_config, db, ManualClock(dt.datetime(2026, 11, 26, 1, 30, tzinfo=dt.UTC)), kiosk_id="K1"
+    )
+    engine.issue("pension_enrol")
+    engine.issue("pension_enrol")
+    settings = centre.enrol("K1", sample_config.hall_id, str(tmp_path), hall_name="柏杨社区")
+    health = HealthMonitor(
+        engine, None, SyncLink(sample_config, db, engine, tmp_path), lambda: None
+    ).snapshot()
+    hb = collect(engine, health, sample_config, tmp_path, None)
+    assert hb.waiting["pension_enrol"] == 2 and [w.number for w in hb.windows] == [1, 2, 3, 4]
+    assert hb.disk_free_mb > 0 and hb.open
+    source = KioskOutboxSource(db)
+    scheduler = SyncScheduler(settings, source)
+    scheduler.heartbeat = lambda: collect(engine, health, sample_config, tmp_path, None)
+    assert scheduler.run_once().phase == SyncPhase.IDLE
+    page = requests.get(f"{centre.url}/devices", timeout=30).text
+    # this kiosk's clock is a test's, days behind the centre's: the alert says so
+    assert row(page, "柏杨社区") == "bad" and "柏杨社区：时钟偏差" in page
+    assert re.search(r"<td>2</td>", page)  # two residents waiting
+    db.close()
