@@ -69,9 +69,10 @@ def mins(seconds: float | None) -> str:
     return "—" if seconds is None else f"{seconds / 60:.1f}"
 
 
-def figure_cells(f: Figures, fu: FollowupRates | None) -> list[str]:
+def figure_cells(f: Figures, fu: FollowupRates | None, called: bool = False) -> list[str]:
+    """``called``: a window or staff member issues nothing; its first figure is the calls it made."""
     cells = [
-        str(f.issued), str(f.finished), str(f.no_show), mins(f.wait_mean_s), mins(f.wait_p90_s),
+        str(f.called if called else f.issued), str(f.finished), str(f.no_show), mins(f.wait_mean_s), mins(f.wait_p90_s),
         mins(f.service_mean_s), mins(f.service_p90_s), pct(f.evaluation_rate), pct(f.satisfaction_rate),
         str(f.dissatisfied),
     ]  # fmt: skip
