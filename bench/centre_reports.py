@@ -8,7 +8,7 @@ Each figure is the server's time for one request through the centre's ASGI appli
 network), the first one after the data is in (no page cache warm), median of ``--repeat`` fresh
 applications.
 
-Seeding skips HTTP and signing but nothing else: each hall's simulated outbox (``sync.simulate``, with
+Seeding skips HTTP and signing but nothing else: each hall's simulated outbox (``tests.sync_simulate``, with
 staff signed in and most follow-ups finished, some late) goes through the centre's own
 ``ingest.ingest_push`` — what ``POST /v1/events`` calls after checking the signature — one hall-day per
 push, so events, snapshots, stored figures and follow-up facts are exactly what ingest stores. The seeded schema
@@ -45,7 +45,7 @@ from sync.centre.app import create_app  # noqa: E402
 from sync.centre.db import make_engine, migrate  # noqa: E402
 from sync.centre.ingest import KioskRef, ingest_push  # noqa: E402
 from sync.centre.settings import CentreSettings  # noqa: E402
-from sync.simulate import hall_day, latest_snapshots  # noqa: E402
+from tests.sync_simulate import hall_day, latest_snapshots  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SCHEMA = "bench_centre_reports"

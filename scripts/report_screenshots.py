@@ -38,8 +38,8 @@ from sync.client.kiosk_source import KioskOutboxSource  # noqa: E402
 from sync.client.pusher import Pusher  # noqa: E402
 from sync.client.session import SignedClient  # noqa: E402
 from sync.contract.heartbeat import Heartbeat  # noqa: E402
-from sync.simulate import hall_day  # noqa: E402
-from sync.testing import fill_outbox, running_centre  # noqa: E402
+from tests.sync_simulate import hall_day  # noqa: E402
+from tests.sync_support import fill_outbox, running_centre  # noqa: E402
 
 WEEK = [dt.date(2026, 11, 23) + dt.timedelta(days=i) for i in range(5)]
 HALLS = ["柏杨社区", "城中社区", "马镇坝社区", "东风社区", "双阳社区", "新桥社区"]

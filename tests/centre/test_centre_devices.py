@@ -26,7 +26,7 @@ from sync.client.scheduler import SyncScheduler
 from sync.client.session import SignedClient, SyncError
 from sync.client.state import SyncPhase
 from sync.contract.heartbeat import Heartbeat
-from sync.testing import RunningCentre
+from tests.sync_support import RunningCentre
 
 
 def beat(printer: str = "ok", since: dt.datetime | None = None, **extra: object) -> Heartbeat:

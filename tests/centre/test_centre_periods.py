@@ -25,7 +25,7 @@ from sync.centre.periods import PeriodError, PeriodKind, Scope, parse_period
 from sync.client.kiosk_source import KioskOutboxSource
 from sync.client.pusher import Pusher
 from sync.client.session import SignedClient
-from sync.testing import RunningCentre
+from tests.sync_support import RunningCentre
 
 D1, D2, D3 = dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 25)  # Monday to Wednesday
 PERIOD = "2026-11-23..2026-11-25"

@@ -17,8 +17,8 @@ from kiosk.db.database import Database
 from kiosk.engine.staffing import SignInRefused
 from sync.centre import day_store, models, periods
 from sync.centre.periods import Scope, parse_period
-from sync.testing import RunningCentre
 from tests.centre.test_centre_periods import D1, Hall, at, push
+from tests.sync_support import RunningCentre
 
 ROSTER = [
     RosterEntry(staff_id="1001", name="王芳", pin_hash=hash_pin("1234", iterations=1000)),

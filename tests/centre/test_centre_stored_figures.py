@@ -17,9 +17,9 @@ from sync.centre.refresher import FigureRefresher
 from sync.client.kiosk_source import KioskOutboxSource
 from sync.client.pusher import Pusher
 from sync.client.session import SignedClient
-from sync.simulate import hall_day
-from sync.testing import RunningCentre, fill_outbox
 from tests.centre.test_centre_summary import DAY, push, run_kiosk_day
+from tests.sync_simulate import hall_day
+from tests.sync_support import RunningCentre, fill_outbox
 
 
 def _same(a: figures.DaySummary, b: figures.DaySummary) -> None:
