@@ -23,7 +23,9 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from kiosk.engine.summary import (
+from sync.centre import models
+from sync.centre.figures import SHANGHAI, _rows, broken_reason, compare_with_kiosk
+from sync.contract.figures import (
     FINISHED,
     DayRecords,
     DaySummary,
@@ -32,8 +34,6 @@ from kiosk.engine.summary import (
     RatingRec,
     compute_summary,
 )
-from sync.centre import models
-from sync.centre.figures import SHANGHAI, _rows, broken_reason, compare_with_kiosk
 
 log = logging.getLogger("street_centre.figures")
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
-from kiosk.engine.summary import DaySummary, Figures
 from sync.centre import day_store, models
 from sync.centre.figures import SHANGHAI, HallNight, Hourly, StreetNight, _halls
 from sync.centre.followups import FollowupView, views
 from sync.centre.period_math import Acc
+from sync.contract.figures import DaySummary, Figures
 
 
 def _hourly(stored: dict[str, Any] | None) -> Hourly:

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.engine.summary import Figures
 from sync.centre.day_store import COUNTS, HIST_BUCKET_S
+from sync.contract.figures import Figures
 
 SUMS = ("wait_n", "wait_sum_s", "service_n", "service_sum_s")
 

@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select
 
-from kiosk.engine.summary import Figures
 from sync.centre import models
 from sync.centre.figures import SHANGHAI, _halls
 from sync.centre.period_math import Acc, rate
+from sync.contract.figures import Figures
 
 
 class PeriodError(ValueError):

@@ -11,8 +11,8 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from kiosk.engine.summary import Figures
 from sync.centre.periods import FollowupRates, Line, Report, Scope
+from sync.contract.figures import Figures
 
 COLUMNS = [
     ("level", "层级"), ("period", "期间"), ("hall_id", "社区编号"), ("hall", "社区"), ("key", "窗口/工号/事项/日期"),

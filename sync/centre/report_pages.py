@@ -18,7 +18,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 
-from kiosk.engine.summary import Figures
 from sync.centre import day_store, report_export
 from sync.centre.figures import SHANGHAI
 from sync.centre.periods import (
@@ -35,6 +34,7 @@ from sync.centre.periods import (
     street_report,
 )
 from sync.centre.trend_chart import trend_chart
+from sync.contract.figures import Figures
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
