@@ -164,7 +164,7 @@ class SyncScheduler:
             return
         try:
             send_heartbeat(client, self.heartbeat())
-        except Exception as exc:  # a heartbeat never stops a push
+        except Exception as exc:  # noqa: BLE001 - a heartbeat (its collection included) never stops a push
             log.warning("heartbeat not sent: %s", exc)
 
     def _failed(self, text: str, phase: SyncPhase, held: bool = False) -> SyncStatus:
