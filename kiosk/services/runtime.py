@@ -41,6 +41,8 @@ from kiosk.services.health_monitor import HealthMonitor
 from kiosk.services.heartbeat_link import PrinterClock
 from kiosk.services.heartbeat_link import collect as collect_heartbeat
 from kiosk.services.nightly_close import NightlyClose
+from kiosk.services.pin_guard import FILE_NAME as PIN_LOCK_FILE
+from kiosk.services.pin_guard import PinGuard, PinVerdict
 from kiosk.services.sync_link import SyncLink
 from kiosk.services.ticketing import TicketDesk, TicketOutcome
 from sync.contract.figures import DaySummary
@@ -99,6 +101,7 @@ class KioskRuntime:
         self.parts: list[Part] = [self.health_monitor, self.nightly_close]
         self._started: list[Part] = []
         self.engine.subscribe(self._on_notice)
+        self.pin_guard = PinGuard(self.data_dir / PIN_LOCK_FILE, self.verify_pin)
 
     def add_part(self, part: Part) -> None:
         """Run `part` with the runtime: started after the devices, stopped (and joined) before them."""
@@ -225,6 +228,13 @@ class KioskRuntime:
 
     def verify_pin(self, pin: str) -> bool:
         return verify_pin(pin, self.config.staff.pin_hash)
+
+    def pin_attempt(self, pin: str) -> PinVerdict:
+        """The PIN screen's check: counts wrong PINs on disk, so the lock-out outlives a restart."""
+        return self.pin_guard.attempt(pin)
+
+    def pin_state(self) -> PinVerdict:
+        return self.pin_guard.state()
 
     # ---- reads (cheap, but still better off the UI thread) -------------------------------------
     def overview(self) -> dict[str, dict[str, int]]:

@@ -252,6 +252,44 @@ def staff_pin(p: Any, rt: Any, data: Path) -> None:
     p.wait(lambda: p.app.sm.current == "home", 5)
 
 
+def wrong_pin(p: Any, digits: str) -> Any:
+    """Type a wrong PIN on the PIN screen; returns the screen and the lock's length in seconds."""
+    pin = p.ui(lambda: p.app.screen("pin"))
+    locks: list[float] = []
+    p.ui(lambda: pin.fbind("lock_left", lambda _w, v: locks.append(v)))
+    for k in digits:
+        p.tap(f"pin_{k}")
+    p.tap("pin_ok")
+    p.wait(lambda: pin.locked, 5, "lockout")
+    p.wait(lambda: not pin.locked, 40, "the lock to end")
+    return pin, max(locks)
+
+
+@scenario
+def pin_lock_before_restart(p: Any, rt: Any, data: Path) -> None:
+    """First half of a restart: one wrong PIN (a 2 s lock); the kiosk then stops."""
+    p.tap("staff")
+    p.wait(lambda: p.app.sm.current == "pin", 5)
+    pin, lock = wrong_pin(p, "1357")
+    assert p.ui(lambda: pin.failures) == 1 and lock == 2, lock
+
+
+@scenario
+def pin_lock_after_restart(p: Any, rt: Any, data: Path) -> None:
+    """Second half, a new kiosk process on the same data: the wrong PIN before the restart still
+    counts, so the next wrong one locks for 4 s, not 2 again."""
+    p.tap("staff")
+    p.wait(lambda: p.app.sm.current == "pin", 5)
+    pin = p.ui(lambda: p.app.screen("pin"))
+    p.wait(lambda: pin.failures == 1, 5, "the count from before the restart")
+    pin, lock = wrong_pin(p, "9999")
+    assert p.ui(lambda: pin.failures) == 2 and lock == 4, lock
+
+
+RESTART_PAIRS = {"pin_lock_before_restart": "pin_lock_after_restart"}
+"""Scenarios run one after the other on the same data directory, the second in a new process."""
+
+
 def staff_login(p: Any) -> None:
     p.tap("staff")
     for k in "2468":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ui.driver import SCENARIOS
+from tests.ui.driver import RESTART_PAIRS, SCENARIOS
 
 pytestmark = pytest.mark.ui
 
@@ -14,9 +14,18 @@ def _check(result) -> None:  # type: ignore[no-untyped-def]
     assert log.returncode == 0, f"scenario failed (exit {log.returncode}):\n{report}\n{log.stderr[-3000:]}"
 
 
-@pytest.mark.parametrize("name", sorted(set(SCENARIOS) - {"home_layout"}))
+PAIRED = set(RESTART_PAIRS) | set(RESTART_PAIRS.values())
+
+
+@pytest.mark.parametrize("name", sorted(set(SCENARIOS) - {"home_layout"} - PAIRED))
 def test_scenario_landscape(run_scenario, name: str) -> None:  # type: ignore[no-untyped-def]
     _check(run_scenario(name))
+
+
+@pytest.mark.parametrize("first", sorted(RESTART_PAIRS))
+def test_scenario_across_a_restart(run_scenario, first: str) -> None:  # type: ignore[no-untyped-def]
+    _check(run_scenario(first))
+    _check(run_scenario(RESTART_PAIRS[first]))  # a new kiosk process, the same data directory
 
 
 @pytest.mark.parametrize("name", ["regular", "staff_pin", "elder_spoken_help"])
