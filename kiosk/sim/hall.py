@@ -78,6 +78,9 @@ class Hall:
         """Fetch the tickets of taps the kiosk has handled (set by `Residents`)."""
         self.pending_tap: Callable[[], None] | None = None
         """Sends the tap that is in flight when the power is cut (then the kiosk is killed)."""
+        self.dissatisfied_owed = True
+        """Until one 差评 is recorded, every resident who rates is dissatisfied, so each simulated day
+        exercises the 回访/整改 path (the weights alone may well give none in a short day)."""
 
     # ---- the loop ---------------------------------------------------------------------------------
     def at(self, instant: dt.datetime, fn: Callable[..., None], *args: Any) -> None:

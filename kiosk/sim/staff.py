@@ -216,6 +216,9 @@ class WindowStaff:
         table = LONG_WAIT_LEVEL_WEIGHTS if waited > LONG_WAIT else LEVEL_WEIGHTS
         level = rng.choices(list(self.level_keys), [table[lv] for lv in self.level_keys])[0]
         late = rng.random() < LATE_RATER
+        unhappy = [lv for lv in self.level_keys if lv in self.config.rating.dissatisfied_levels]
+        if self.hall.dissatisfied_owed and unhappy:
+            level, late = rng.choice(unhappy), False
         delay = rng.uniform(65, 100) if late else rng.uniform(3, 35)
         self.hall.after(delay, self.press, ticket_id, level, "late" if late else "first")
         if not late and rng.random() < PRESS_TWICE:
@@ -241,6 +244,8 @@ class WindowStaff:
                 "outcome": (r.data or {}).get("outcome") or r.error,
             }
         )
+        if (r.data or {}).get("outcome") == "rated" and level in self.config.rating.dissatisfied_levels:
+            self.hall.dissatisfied_owed = False
 
     # ---- after a refusal: believe the kiosk, not our memory -----------------------------------------
     def _reconcile(self, why: str) -> None:

@@ -74,6 +74,12 @@ def test_shortened_day_with_every_fault(tmp_path: Path, capsys: pytest.CaptureFi
     # the kiosk may hold one more ticket than residents: the tap committed as the power was cut
     assert figures["issued"] - result["tickets"] in (0, 1)
     assert figures["finished"] + figures["no_show"] + figures["removed"] == figures["issued"]
+    # The 差评 path really ran (the simulated residents owe one dissatisfied rating a day): the
+    # follow-up check above then covered at least one 回访 and 整改, not an empty list.
+    assert figures["dissatisfied"] >= 1, figures
+    assert len(result["figures"]["dissatisfied"]) == figures["dissatisfied"], result["figures"]
+    followups = next(c for c in result["checks"] if c["name"].startswith("every 差评"))
+    assert not followups["detail"].startswith("0 "), followups
     seen = result["observed"]
     assert seen["bus_opens_after"] > seen["bus_opens_before"] or seen["bus_kiosk_restarted_meanwhile"]
     # whoever's tap was cut off taps again, unless the kiosk had printed their ticket (a fast machine)
