@@ -186,6 +186,7 @@ def run_day(opts: SimOptions) -> DayResult:
             hall.kiosk_up = True
             hall.note("取号机重新启动，在同一数据目录上继续")
             lost = residents.after_power_cut()
+            faults.observed["cut_off_taps"] = lost
             residents.collect(wait=30)
             retaps = {
                 t["request_id"]: t["number"]

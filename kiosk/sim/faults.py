@@ -155,9 +155,14 @@ class FaultRunner:
         if tries > 1:
             self.hall.after(15, self.check_bus, tries - 1)
 
+    def _bus_check_pending(self) -> bool:
+        return "bus_opens_before" in self.observed and "bus_opens_after" not in self.observed
+
     def kill(self) -> None:
         """The power cord is pulled just as a resident taps: the tap is in flight when the kiosk dies."""
-        if not self.hall.kiosk_up:
+        if not self.hall.kiosk_up or self._bus_check_pending():
+            # Never while the bus check still waits for the driver to reopen the port (it runs in
+            # real time, slower on a loaded machine): each fault is then seen on its own.
             self.hall.after(60, self.kill)
             return
         self.hall.collect_taps(0.0)  # residents already holding their paper ticket keep it
@@ -180,12 +185,16 @@ class FaultRunner:
         )
 
     def probe(self) -> None:
+        """What the kiosk says while the centre is gone; asked again until its sync has noticed (its
+        retries run in real time, slower on a loaded machine), as long as the outage lasts."""
         st = self.hall.status() or {}
         self.observed["during_outage"] = {
             "backlog": st.get("backlog"),
             "sync_phase": st.get("sync_phase"),
             "sync_error": st.get("sync_error"),
         }
+        if not st.get("sync_error") and self.hall.now() + dt.timedelta(seconds=60) < self.plan.centre_up:
+            self.hall.after(30, self.probe)
 
     def centre_start(self) -> None:
         self.centre.start()
