@@ -16,6 +16,7 @@ from typing import Any
 from kiosk.config.schema import HallConfig
 from kiosk.engine.notices import CHANGES_WAITING, Notice, NoticeKind
 from kiosk.services.call_words import segments_for
+from kiosk.services.home_plan import service_colour
 from kiosk.services.ui_support import date_text
 
 
@@ -50,6 +51,7 @@ class WindowView:
     current: str | None = None
     recall: bool = False
     paused: bool = False
+    colour: str = ""  # the current number's category colour, "" when nobody is called
 
     def json(self) -> dict[str, Any]:
         return {
@@ -59,6 +61,7 @@ class WindowView:
             "current": self.current,
             "recall": self.recall,
             "paused": self.paused,
+            "colour": self.colour if self.current else "",
         }
 
 
@@ -67,15 +70,17 @@ class LatestCall:
     number: str
     window: int
     mark: str = ""
+    colour: str = ""
 
     def json(self) -> dict[str, Any]:
-        return {"number": self.number, "window": self.window, "mark": self.mark}
+        return {"number": self.number, "window": self.window, "mark": self.mark, "colour": self.colour}
 
 
 @dataclass
 class QueueLine:
     code: str
     name: str
+    colour: str  # the service's category colour, as on the kiosk's button and ticket screen
     waiting: int = 0
     wait_min: int = 0
     wait_max: int = 0
@@ -84,6 +89,7 @@ class QueueLine:
         return {
             "code": self.code,
             "name": self.name,
+            "colour": self.colour,
             "waiting": self.waiting,
             "wait_min": self.wait_min,
             "wait_max": self.wait_max,
@@ -101,6 +107,10 @@ class BoardModel:
     queue: list[QueueLine] = field(default_factory=list)
     date_text: str = ""
     clock_text: str = ""
+    colours: dict[str, str] = field(default_factory=dict)
+    """Each service's category colour by service code (`service_colour`, the kiosk's own)."""
+    prefix_colours: dict[str, str] = field(default_factory=dict)
+    """The same by ticket prefix: calls read back from the database carry only their number."""
 
     @classmethod
     def create(cls, config: HallConfig, latest_limit: int, voice_on_board: bool) -> BoardModel:
@@ -110,8 +120,16 @@ class BoardModel:
             model.windows[w.number] = WindowView(
                 w.number, w.name, [names[c] for c in w.services if c in names]
             )
-        model.queue = [QueueLine(s.code, s.name) for s in config.services]
+        model.colours = {s.code: service_colour(config, s.code) for s in config.services}
+        model.prefix_colours = {s.prefix: model.colours[s.code] for s in config.services}
+        model.queue = [QueueLine(s.code, s.name, model.colours[s.code]) for s in config.services]
         return model
+
+    def colour_of(self, number: str | None, service_code: str | None = None) -> str:
+        """A called number's category colour: by its service when known, else by its prefix."""
+        if service_code and service_code in self.colours:
+            return self.colours[service_code]
+        return self.prefix_colours.get((number or "").rstrip("0123456789"), "")
 
     # ---- loading from the database (at start, after the day's close) ---------------------------------
     def load(
@@ -124,10 +142,11 @@ class BoardModel:
             if window_number in self.windows:
                 w = self.windows[window_number]
                 w.current, w.paused, w.recall = current, paused, False
+                w.colour = self.colour_of(current)
         self.latest = []
         for number, window in recent:
             if all(c.number != number for c in self.latest):
-                self.latest.append(LatestCall(number, window))
+                self.latest.append(LatestCall(number, window, colour=self.colour_of(number)))
         self.latest = self.latest[: self.latest_limit]
         self.set_queue(overview)
 
@@ -155,14 +174,17 @@ class BoardModel:
         kind = n.kind
         w = self.windows.get(n.window) if n.window is not None else None
         if kind is NoticeKind.CALLED and w is not None and n.number:
-            w.current, w.recall = n.number, bool(n.recall)
+            colour = self.colour_of(n.number, n.service_code)
+            w.current, w.recall, w.colour = n.number, bool(n.recall), colour
             self.latest = [c for c in self.latest if c.number != n.number]
             mark = CallMark.RECALLED.value if n.recall else ""
-            self.latest.insert(0, LatestCall(n.number, w.number, mark))
+            self.latest.insert(0, LatestCall(n.number, w.number, mark, colour))
             del self.latest[self.latest_limit :]
             call = {
                 "number": n.number,
                 "window": w.number,
+                "service": n.service_code,
+                "colour": colour,
                 "recall": bool(n.recall),
                 "segments": segments_for(n.number, w.number, bool(n.recall)),
             }

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from kiosk.config.loader import load_config
+from kiosk.services import home_plan
 from tests.board.support import CHROMIUM, CHROMIUM_ARGS, BoardKiosk, CuttableLink
 from tests.conftest import SAMPLE_CONFIG
 from tests.sync_support import free_port
@@ -194,3 +196,45 @@ def test_a_board_cut_off_during_three_calls_lists_all_three_when_it_is_back(
         assert replays == ["B001", "D001", "J001"]
     finally:
         link.close()
+
+
+def rgb(hex_colour: str) -> str:
+    """A #RRGGBB colour as a computed style reads it."""
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def test_each_service_wears_its_kiosk_category_colour_in_the_queue_and_on_its_calls(
+    browser: Browser, kiosk: BoardKiosk
+) -> None:
+    config = load_config(SAMPLE_CONFIG)
+    # The kiosk's home paints each category section in its group's colour; the board must use the same.
+    home = {s.code: g.colour for g in home_plan.groups(config) for s in g.services}
+    for code, colour in home.items():
+        assert home_plan.service_colour(config, code) == colour
+    kiosk.issue("minimum_living")
+    board = open_page(browser, kiosk.url("/board"))
+    expect(board.locator("#svc-minimum_living .svc-wait")).to_have_text("1 人")
+    shown = {}
+    for s in config.services:
+        cell = board.locator(f"#svc-{s.code} .svc-name")
+        expected = rgb(home_plan.service_colour(config, s.code))
+        expect(cell).to_have_css("border-left-color", expected)
+        shown[s.code] = cell.evaluate("el => getComputedStyle(el).borderLeftColor")
+        assert float(cell.evaluate("el => getComputedStyle(el).borderLeftWidth").removesuffix("px")) >= 8
+    assert len(set(shown.values())) >= 3  # the sample's categories are told apart, not one colour for all
+
+    colour = rgb(home_plan.service_colour(config, "minimum_living"))
+    assert colour != rgb(home_plan.service_colour(config, "pension_enrol"))
+    kiosk.press(3, "CALL_NEXT")
+    expect(board.locator("#win-3-current")).to_have_text("D001", timeout=WAIT_MS)
+    expect(board.locator("#win-3-current")).to_have_css("border-left-color", colour)
+    expect(board.locator("#callout-number")).to_have_css("background-color", colour)
+    expect(board.locator("#latest li .l-number").first).to_have_css("border-left-color", colour)
+    # A board that connects later reads the same colours from the snapshot.
+    late = open_page(browser, kiosk.url("/board"))
+    expect(late.locator("#win-3-current")).to_have_css("border-left-color", colour, timeout=WAIT_MS)
+    expect(late.locator("#latest li .l-number").first).to_have_css("border-left-color", colour)
+    kiosk.press(3, "REQUEST_RATING")  # the service ends: the window's stripe goes with its number
+    expect(board.locator("#win-3-current")).to_have_text("—", timeout=WAIT_MS)
+    expect(board.locator("#win-3-current")).to_have_css("border-left-color", "rgba(0, 0, 0, 0)")

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.board.model import BoardModel
 from kiosk.config.schema import HallConfig
 from kiosk.engine.clock import ManualClock
+from kiosk.services import home_plan
 from kiosk.services.runtime import KioskRuntime
 from kiosk.services.ui_support import board_lines
 from tests.board.support import SSE, board_config, start_runtime
@@ -185,3 +187,22 @@ def test_staff_lines_list_each_board_and_when_it_was_last_seen(runtime: KioskRun
     assert any(line.startswith("　综合屏（127.0.0.1）：在线") for line in lines)
     assert any(line.startswith("　3 号窗口屏（127.0.0.1）：") and "已断开" in line for line in lines)
     a.close()
+
+
+def test_the_boards_data_carries_each_services_kiosk_colour_and_numbers_read_back_by_prefix(
+    sample_config: HallConfig,
+) -> None:
+    model = BoardModel.create(sample_config, 8, False)
+    snap = model.snapshot()
+    for line in snap["services"]:
+        assert line["colour"] == home_plan.service_colour(sample_config, line["code"])
+        assert set(line) == {"code", "name", "colour", "waiting", "wait_min", "wait_max"}  # no personal data
+    living = next(s for s in sample_config.services if s.code == "minimum_living")
+    number = f"{living.prefix}007"
+    # After a restart the calls come back from the database as numbers only: the prefix names the service.
+    model.load({3: (number, False)}, [(number, 3)], {})
+    snap = model.snapshot()
+    colour = home_plan.service_colour(sample_config, "minimum_living")
+    assert next(w for w in snap["windows"] if w["number"] == 3)["colour"] == colour
+    assert snap["latest"][0] == {"number": number, "window": 3, "mark": "", "colour": colour}
+    assert next(w for w in snap["windows"] if w["number"] == 1)["colour"] == ""

@@ -38,6 +38,18 @@
   function $(id) { return document.getElementById(id); }
   function setText(id, text) { var el = $(id); if (el && el.textContent !== text) el.textContent = text; }
   function now() { return performance.timeOrigin + performance.now(); }
+  // A service's category colour, the kiosk's own: set through the CSSOM (the page's CSP allows no
+  // inline style), and only a plain #RRGGBB is taken, whatever the feed sent.
+  function paint(el, colour) {
+    if (!el) return;
+    var c = /^#[0-9a-fA-F]{6}$/.test(colour || "") ? colour : "";
+    if (el.style.getPropertyValue("--svc") === c) return;
+    if (c) el.style.setProperty("--svc", c); else el.style.removeProperty("--svc");
+  }
+  function fill(el, colour) {
+    if (!el) return;
+    el.style.backgroundColor = /^#[0-9a-fA-F]{6}$/.test(colour || "") ? colour : "";
+  }
 
   // ---- rendering --------------------------------------------------------------------------------------
   function renderWindow(w) {
@@ -53,6 +65,7 @@
       setText("win-" + w.number + "-label", w.paused ? "" : (w.current ? "正在办理" : "等待叫号"));
     }
     setText("win-" + w.number + "-state", label);
+    paint($("win-" + w.number + "-current"), w.current ? w.colour : "");
     card.classList.toggle("paused", !!w.paused);
     card.classList.toggle("recall", !!(w.recall && w.current));
     card.classList.toggle("idle", !w.current);
@@ -73,6 +86,7 @@
       li.children[0].textContent = c.number;
       li.children[2].textContent = c.window + " 号窗口";
       li.children[3].textContent = c.mark || "";
+      paint(li.children[0], c.colour);
       li.className = c.mark === "过号" ? "noshow" : (c.mark ? "recall" : "");
     });
   }
@@ -83,6 +97,7 @@
       if (!row) return;
       row.children[1].textContent = s.waiting + " 人";
       row.children[2].textContent = s.waiting ? (s.wait_min + "–" + s.wait_max + " 分钟") : "无需等候";
+      paint(row.children[0], s.colour);
     });
   }
 
@@ -103,10 +118,10 @@
 
   function onCall(c) {
     var w = state.windows[c.window] || { number: c.window, paused: false };
-    w = Object.assign({}, w, { current: c.number, recall: c.recall, paused: false });
+    w = Object.assign({}, w, { current: c.number, recall: c.recall, paused: false, colour: c.colour });
     renderWindow(w);
     state.latest = state.latest.filter(function (x) { return x.number !== c.number; });
-    state.latest.unshift({ number: c.number, window: c.window, mark: c.recall ? "再次呼叫" : "" });
+    state.latest.unshift({ number: c.number, window: c.window, mark: c.recall ? "再次呼叫" : "", colour: c.colour });
     renderLatest();
     if (onlyWindow === null || c.window === onlyWindow) {
       paints.push({ number: c.number, window: c.window, recall: c.recall, replay: !!c.replay, t: now() });
@@ -150,6 +165,7 @@
     if (box) {
       setText("callout-kind", c.recall ? "再次呼叫" : "叫号");
       setText("callout-number", c.number);
+      fill($("callout-number"), c.colour);
       setText("callout-window", String(c.window));
       box.hidden = false;
     }
