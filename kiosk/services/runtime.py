@@ -62,6 +62,8 @@ WINDOW_OPS = (
     "hold",
     "start",
     "transfer",
+    "sign_in",
+    "sign_out",
 )
 
 

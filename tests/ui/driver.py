@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 
+from kiosk.config.pin import hash_pin  # noqa: E402  (no Kivy at import)
+
 Scenario = Callable[[Any, Any, Path], None]
 SCENARIOS: dict[str, Scenario] = {}
 
@@ -321,6 +323,71 @@ def software_caller(p: Any, rt: Any, data: Path) -> None:
     p.tap("op_call_next_1")
     p.wait(lambda: "1 号窗口：" in p.app.screen("staff").status, 10, "paused window refuses a call")
     assert len(rows(data, "SELECT id FROM handlings")) == 1
+
+
+def type_on_pad(p: Any, digits: str) -> None:
+    for d in digits:
+        p.tap(f"signin_key_{d}")
+
+
+def shift_rows(data: Path) -> list[tuple[Any, ...]]:
+    return rows(
+        data, "SELECT window_number, staff_id, staff_name, end_reason FROM staff_shifts ORDER BY started_at"
+    )
+
+
+@scenario
+def staff_sign_in(p: Any, rt: Any, data: Path) -> None:
+    """签到 at a window with 工号 and own PIN (a wrong PIN is refused and nothing is recorded); the
+    window shows who is there, a call made there records them, 签退 ends the shift."""
+    rt.issue_ticket("pension_enrol", None).result(20)
+    staff_login(p)
+    staff = p.ui(lambda: p.app.screen("staff"))
+    p.wait(lambda: "未签到" in p.texts(), 10, "the windows saying nobody is signed in")
+    p.tap("open_signin")
+    sheet = p.ui(lambda: staff.ids.signin)
+    p.wait(lambda: sheet.parent is not None and "未签到" in p.find("signin_window_2").text, 10, "the sheet")
+    p.tap("signin_window_2")
+    p.wait(lambda: sheet.window == "2", 5, "window 2 chosen")
+    type_on_pad(p, "1001")
+    p.tap("signin_next")
+    type_on_pad(p, "9999")
+    p.wait(lambda: (sheet.staff_id, len(sheet.pin)) == ("1001", 4), 5, "工号 and PIN typed")
+    p.tap("signin_ok")
+    p.wait(lambda: "工号或密码不对" in sheet.message, 10, "the wrong PIN refused")
+    assert "工号或密码不对" in screen_text(p)
+    assert shift_rows(data) == [], shift_rows(data)
+    assert p.ui(lambda: (sheet.pin, sheet.field)) == ("", "pin")  # the 工号 stays, the PIN is typed again
+    type_on_pad(p, "1234")
+    p.tap("signin_ok")
+    p.wait(lambda: "王芳 已在 2 号窗口签到" in sheet.message, 10, "signed in")
+    p.wait(lambda: "王芳" in p.find("signin_window_2").text, 10, "window 2's button naming 王芳")
+    assert shift_rows(data) == [(2, "1001", "王芳", None)], shift_rows(data)
+    p.tap("signin_close")
+    p.wait(lambda: not staff.signin_shown, 5, "the sheet to close")
+    p.wait(lambda: staff.rows["2"].staff == "王芳" and "王芳" in p.texts(), 10, "window 2's row naming 王芳")
+    p.tap("op_call_next_2")
+    p.wait(
+        lambda: rows(data, "SELECT window_number, staff_id FROM handlings") == [(2, "1001")],
+        10,
+        "the call at window 2 recording 1001",
+    )
+    p.wait(lambda: not p.app.overlay.showing, 30, "the call overlay to finish")
+    p.tap("open_signin")
+    p.wait(lambda: staff.signin_shown, 5, f"the sheet again ({p.screen()})")
+    p.wait(lambda: "王芳" in p.find("signout").text, 10, "签退 naming 王芳")
+    p.tap("signout")
+    p.wait(lambda: shift_rows(data) == [(2, "1001", "王芳", "signed_out")], 10, "the shift ended")
+    p.wait(lambda: "未签到" in p.find("signin_window_2").text, 10, "window 2 free again")
+    assert "已从 2 号窗口签退" in sheet.message
+
+
+staff_sign_in.config_changes = {  # type: ignore[attr-defined]
+    "staff__roster": [
+        {"staff_id": "1001", "name": "王芳", "pin_hash": hash_pin("1234", iterations=1000)},
+        {"staff_id": "1002", "name": "李强", "pin_hash": hash_pin("5678", iterations=1000)},
+    ]
+}
 
 
 def handling_rows(data: Path) -> list[tuple[Any, ...]]:

@@ -1,5 +1,6 @@
 """Staff screen (behind the PIN): device health, today's figures, reprint, a software caller for each
-window (the same engine operations as a keypad), the 日结 slip and closing the day."""
+window (the same engine operations as a keypad), 签到/签退 at the windows (sign_in_sheet), the 日结 slip
+and closing the day."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from kivy.uix.screenmanager import Screen
 from kiosk.engine.notices import NoticeKind
 from kiosk.services import ui_support as fmt
 from kiosk.ui.bridge import background, when_done
+from kiosk.ui.screens.sign_in_sheet import SignInSheet  # noqa: F401  (used in the .kv rules)
 from kiosk.ui.screens.window_sheet import WindowSheet  # noqa: F401  (used in the .kv rules)
 from kiosk.ui.widgets import ClipScrollView, ShowIf  # noqa: F401  (used in the .kv rules)
 from sync.contract.enums import WindowStatus
@@ -42,6 +44,8 @@ REFRESH_ON = frozenset(
         NoticeKind.RESUMED,
         NoticeKind.RATING,
         NoticeKind.ISSUED,
+        NoticeKind.SIGNED_IN,
+        NoticeKind.SIGNED_OUT,
     }
 )
 OP_DONE = {
@@ -58,6 +62,8 @@ class CallerRow(BoxLayout):
     window = StringProperty("")
     label = StringProperty("")
     status = StringProperty("")
+    staff = StringProperty("")
+    """Name of whoever is signed in at this window, or empty."""
 
 
 class StaffScreen(Screen):
@@ -72,10 +78,12 @@ class StaffScreen(Screen):
     busy = BooleanProperty(False)
     voice_text = StringProperty("")
     sheet_shown = BooleanProperty(False)
+    signin_shown = BooleanProperty(False)
 
     def prepare(self, **_params: Any) -> None:
         self.status = ""
         self.sheet_shown = False
+        self.signin_shown = False
         self.confirm_close = False
         self._build_caller()
         self.voice_text = self._voice_line()
@@ -88,6 +96,7 @@ class StaffScreen(Screen):
         rt = App.get_running_app().runtime
         background(rt.today_figures, then=self._show_figures, failed=self._read_failed)
         background(fmt.window_board, rt.engine, then=self._show_board, failed=self._read_failed)
+        background(rt.engine.on_duty, then=self._show_on_duty, failed=self._read_failed)
 
     def _read_failed(self, exc: BaseException) -> None:
         self.status = f"读取失败：{exc}"
@@ -135,6 +144,18 @@ class StaffScreen(Screen):
                 else:
                     row.status = fmt.WINDOW_STATUS.get(r.status, r.status)
 
+    def _show_on_duty(self, duty: dict[int, tuple[str, str]]) -> None:
+        for number, row in self.rows.items():
+            row.staff = duty[int(number)][1] if int(number) in duty else ""
+
+    def open_signin(self) -> None:
+        self.ids.signin.load()
+        self.signin_shown = True
+
+    def close_signin(self) -> None:
+        self.signin_shown = False
+        self.refresh()
+
     def open_sheet(self, window: str) -> None:
         """More for one window than its keys: other outcomes, 挂起, 指定叫号 (see window_sheet)."""
         self.ids.sheet.load(window)
@@ -149,6 +170,7 @@ class StaffScreen(Screen):
 
     def on_leave(self, *_args: Any) -> None:
         self.sheet_shown = False
+        self.signin_shown = False
 
     def window_op(self, name: str, window: str) -> None:
         rt = App.get_running_app().runtime
