@@ -213,12 +213,14 @@ def staff_pin(p: Any, rt: Any, data: Path) -> None:
     """A wrong PIN is refused and the keypad locks; the right one opens the staff screen."""
     p.tap("staff")
     p.wait(lambda: p.app.sm.current == "pin", 5)
+    pin = p.ui(lambda: p.app.screen("pin"))
+    locks: list[float] = []  # every value the countdown takes: its first is the lock's length
+    # Listen before the PIN is sent: the guard answers on a worker thread, and a lock that starts before
+    # the binding would lose its first value (seen on 3.13: [1, 0]).
+    p.ui(lambda: pin.fbind("lock_left", lambda _w, v: locks.append(v)))
     for k in "1357":
         p.tap(f"pin_{k}")
     p.tap("pin_ok")
-    pin = p.ui(lambda: p.app.screen("pin"))
-    locks: list[float] = []  # every value the countdown takes: its first is the lock's length
-    p.ui(lambda: pin.fbind("lock_left", lambda _w, v: locks.append(v)))
     p.wait(lambda: pin.locked, 5, "lockout")
     assert "密码错误" in screen_text(p)
     assert p.ui(lambda: p.app.sm.current) == "pin"
