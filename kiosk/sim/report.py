@@ -6,11 +6,13 @@ the kiosk's 日结. Service names, follow-ups and 承诺件 deadlines come from 
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import jinja2
+from markupsafe import Markup
 
 from kiosk.cli.report import format_summary
 from kiosk.engine.clock import local
@@ -162,23 +164,29 @@ CSS = (
 )
 
 
+_PAGE = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True).from_string(
+    """<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>
+<title>{{ name }} 日结 {{ day }}</title><style>{{ css }}</style></head><body>
+<h1>{{ name }} 日结 {{ day }}</h1><p class='note'>{{ intro }}</p>
+{% for title, head, rows in tables %}
+<h2>{{ title }}</h2>
+{% if not rows %}
+<p>无。</p>
+{% else %}
+<table><tr>{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for row in rows %}
+<tr>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>
+{% endfor %}
+</table>
+{% endif %}
+{% endfor %}
+</body></html>"""
+)
+
+
 def to_html(r: DayResult) -> str:
-    e = html.escape
-    out = [
-        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>",
-        f"<title>{e(r.config.name)} 日结 {r.day}</title><style>{CSS}</style></head><body>",
-        f"<h1>{e(r.config.name)} 日结 {r.day}</h1><p class='note'>{e(_intro(r))}</p>",
-    ]
-    for title, head, rows in _tables(r):
-        out.append(f"<h2>{e(title)}</h2>")
-        if not rows:
-            out.append("<p>无。</p>")
-            continue
-        out.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>")
-        out += ["<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in rows]
-        out.append("</table>")
-    out.append("</body></html>")
-    return "\n".join(out)
+    """The run's day page, through an autoescaping template (names and texts come from the config)."""
+    return _PAGE.render(name=r.config.name, day=r.day, css=Markup(CSS), intro=_intro(r), tables=_tables(r))
 
 
 def write_reports(r: DayResult, path: Path) -> list[Path]:

@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 
-from sync.centre import day_store, report_export
+from sync.centre import day_store, report_export, summary_html
 from sync.centre.figures import SHANGHAI
 from sync.centre.periods import (
     FORMATS,
@@ -35,6 +35,10 @@ from sync.centre.periods import (
 )
 from sync.centre.trend_chart import trend_chart
 from sync.contract.figures import Figures
+
+# One way of writing a rate and a duration on every centre page.
+pct = summary_html.pct
+mins = summary_html.mins
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -61,14 +65,6 @@ RANKED_ON_STREET = 10
 """Windows and staff members shown at each end of the street's ranking (all of them in the exports)."""
 
 
-def pct(v: float | None) -> str:
-    return "—" if v is None else f"{v * 100:.1f}%"
-
-
-def mins(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds / 60:.1f}"
-
-
 def figure_cells(f: Figures, fu: FollowupRates | None, called: bool = False) -> list[str]:
     """``called``: a window or staff member issues nothing; its first figure is the calls it made."""
     cells = [
@@ -86,15 +82,9 @@ FU_HEAD = ["回访及时率", "整改完成率", "承诺件按期"]
 
 
 def cards(f: Figures, fu: FollowupRates) -> list[tuple[str, str, str]]:
+    # The night page's cards, with the 差评 card and the period's follow-up rates after them.
     return [
-        ("取号", str(f.issued), f"叫号 {f.called}"),
-        ("办结", str(f.finished), f"材料不全 {f.materials_incomplete} · 承诺件 {f.promised}"),
-        ("过号", str(f.no_show), f"移除 {f.removed}"),
-        ("平均等候（分）", mins(f.wait_mean_s), f"P90 {mins(f.wait_p90_s)}"),
-        ("平均办理（分）", mins(f.service_mean_s), f"P90 {mins(f.service_p90_s)}"),
-        ("评价率", pct(f.evaluation_rate), f"已评价 {f.rated} / 办结 {f.finished}"),
-        ("满意率", pct(f.satisfaction_rate), f"满意 {f.satisfied} / 已评价 {f.rated}"),
-        ("差评", str(f.dissatisfied), f"非常不满意 {f.levels.get(5, 0)}"),
+        *summary_html.cards(f, ("差评", str(f.dissatisfied), f"非常不满意 {f.levels.get(5, 0)}")),
         ("回访及时率", pct(fu.callback_rate), f"按期 {fu.on_time['callback']} / 应回访 {fu.due['callback']}"),
         ("整改完成率", pct(fu.rectification_rate),
          f"按期 {fu.on_time['rectification']} / 应整改 {fu.due['rectification']}"),
