@@ -19,9 +19,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.engine.staffing import SignInRefused
+
 log = logging.getLogger(__name__)
 
 FILE_NAME = "pin-lock.json"
+SIGN_IN_FILE_NAME = "sign-in-lock.json"
+"""The window sign-in's own lock: guessing a colleague's PIN at 签到 is stopped like the staff PIN."""
+
+
+class SignInLocked(SignInRefused):
+    """A sign-in refused because of the lock-out (the 工号 and PIN were not even checked), or a wrong
+    工号/PIN that now locks the sign-in for a while; the message says how long."""
+
+    code = "sign_in_locked"
+
+    def __init__(self, message: str, lock_left: float):
+        super().__init__(message)
+        self.lock_left = lock_left
 
 
 def lockout_seconds(failures: int) -> int:
@@ -39,7 +54,12 @@ class PinVerdict:
 
 
 class PinGuard:
-    def __init__(self, path: Path, check: Callable[[str], bool], now: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        path: Path,
+        check: Callable[[str], bool] = lambda _pin: False,
+        now: Callable[[], float] = time.time,
+    ):
         self._path = path
         self._check = check
         self._now = now
@@ -90,11 +110,17 @@ class PinGuard:
 
     def attempt(self, pin: str) -> PinVerdict:
         """Check `pin` unless the keypad is locked; a wrong one is counted on disk before it returns."""
+        return self.attempt_with(lambda: self._check(pin))
+
+    def attempt_with(self, check: Callable[[], bool]) -> PinVerdict:
+        """Run `check` (a PIN check that needs more than the PIN, e.g. 工号 and PIN at sign-in) unless
+        the keypad is locked, counting a False on disk like a wrong PIN. An exception from `check`
+        counts as nothing: it is not a wrong PIN."""
         with self._lock:
             left = self._left()
             if left > 0:
                 return PinVerdict(False, self._failures, left)
-            if self._check(pin):
+            if check():
                 if self._failures:
                     self._failures, self._until = 0, 0.0
                     self._save()

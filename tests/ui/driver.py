@@ -357,9 +357,11 @@ def staff_sign_in(p: Any, rt: Any, data: Path) -> None:
     p.wait(lambda: (sheet.staff_id, len(sheet.pin)) == ("1001", 4), 5, "工号 and PIN typed")
     p.tap("signin_ok")
     p.wait(lambda: "工号或密码不对" in sheet.message, 10, "the wrong PIN refused")
-    assert "工号或密码不对" in screen_text(p)
+    assert "工号或密码不对" in screen_text(p) and "2 秒后" in sheet.message, sheet.message
     assert shift_rows(data) == [], shift_rows(data)
     assert p.ui(lambda: (sheet.pin, sheet.field)) == ("", "pin")  # the 工号 stays, the PIN is typed again
+    # The 2 s lock (tests/services/test_sign_in_lock.py) must be over before the right PIN is sent.
+    p.wait(lambda: rt.sign_in_guard.state().lock_left == 0, 10, "the lock to pass")
     type_on_pad(p, "1234")
     p.tap("signin_ok")
     p.wait(lambda: "王芳 已在 2 号窗口签到" in sheet.message, 10, "signed in")

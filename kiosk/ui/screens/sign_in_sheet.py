@@ -17,6 +17,7 @@ from kivy.properties import DictProperty, ObjectProperty, OptionProperty, String
 from kivy.uix.floatlayout import FloatLayout
 
 from kiosk.engine.staffing import SignInRefused
+from kiosk.services.pin_guard import SignInLocked
 from kiosk.ui import theme
 from kiosk.ui.bridge import background, when_done
 from kiosk.ui.widgets import KioskButton
@@ -135,7 +136,9 @@ class SignInSheet(FloatLayout):
 
     def _refused(self, exc: BaseException) -> None:
         self.field = "pin"
-        if isinstance(exc, SignInRefused):
+        if isinstance(exc, SignInLocked):
+            self._say(exc.message)  # how long the sign-in stays locked
+        elif isinstance(exc, SignInRefused):
             self._say(REFUSED)
         else:
             self._say(f"签到失败：{getattr(exc, 'message', None) or exc}")
