@@ -1,8 +1,10 @@
-"""One keypad bus: transport + parser + protocol, ACKs, retransmission dedupe, debounce, keypad liveness.
+"""One keypad bus: transport + parser + protocol, ACKs after commit, retransmission dedupe, debounce, liveness.
 
 Everything in ``_on_data`` runs on the transport's owner thread and only does cheap, non-blocking work:
-parse, acknowledge, filter, hand the event to a listener (the dispatcher's queue). The engine is never
-called from here, so an ACK is never delayed by a database commit.
+parse, filter, hand the event to a listener (the dispatcher's queue). The engine is never called from
+here. A key press that becomes an event is acknowledged only when the dispatcher reports it committed
+(``acknowledge_press``), so an acknowledged press survives a power cut; meanwhile the reader goes on serving
+every other keypad on the line, and resends of the press still waiting are neither acted on nor answered.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ class BusCounters:
     echoes: int = 0
     unknown_frames: int = 0
     unknown_address: int = 0
+    resent_pending: int = 0
+    """Resends of a press whose commit was still awaited: not acted on, answered once committed."""
+    released: int = 0
+    """Presses whose operation failed (not committed): never acknowledged, so the keypad resends."""
+    late_acks: int = 0
+    """Acknowledgements held while the line was down and sent when it came back."""
 
 
 class KeypadStatus(enum.StrEnum):
@@ -78,6 +86,7 @@ class KeypadBus:
         on_state: Callable[[KeypadBus, LinkState], None] = lambda b, s: None,
         on_frame: Callable[[Any, float, str], None] | None = None,
         acknowledge: bool = True,
+        defer_acks: bool = False,
     ) -> None:
         self.settings = settings
         self.name = settings.name
@@ -86,6 +95,9 @@ class KeypadBus:
         """``on_frame(frame, t, verdict)`` for every parsed frame: what became of it (keypad-monitor)."""
         self.acknowledge = acknowledge
         """False for a listen-only monitor: nothing is ever written to the line."""
+        self.defer_acks = defer_acks
+        """True (the dispatcher sets it): a press that becomes an event is acknowledged by
+        :meth:`acknowledge_press` once committed. False (keypad-monitor, which commits nothing): at once."""
         self._not_understood: dict[int, int] = {}
         self.parser = self.protocol.new_parser()
         self.counters = BusCounters()
@@ -96,6 +108,10 @@ class KeypadBus:
         self._last_seen: dict[int, tuple[float, float]] = {}  # address -> (monotonic, wall)
         self._last_copy: dict[int, tuple[bytes, float]] = {}  # address -> (raw, monotonic)
         self._last_accepted: dict[Any, float] = {}  # KeyEvent.key -> monotonic
+        # (address, raw) -> its ACK and how many such presses await their commit (more than one only
+        # with retransmit_window_ms=0, when every copy is a press of its own)
+        self._pending: dict[tuple[int, bytes], tuple[bytes, int]] = {}
+        self._unsent: dict[tuple[int, bytes], bytes] = {}  # committed while the line was down
         self._sent: dict[bytes, float] = {}  # raw -> monotonic, for echo suppression
         self._silent: set[int] = set()
         self._unknown: set[int] = set()
@@ -134,7 +150,21 @@ class KeypadBus:
     def _on_link(self, state: LinkState) -> None:
         if state is LinkState.UP:
             self.parser.reset()  # a partial frame from before the outage is meaningless now
+            self._send_held_acks()
         self.on_state(self, state)
+
+    def _send_held_acks(self) -> None:
+        """Acknowledge presses committed while the line was down; a resend that follows is then
+        recognised from now on (the window restarts), not acted on a second time."""
+        now = time.monotonic()
+        with self._lock:
+            held, self._unsent = self._unsent, {}
+            for address, raw in held:
+                self._last_copy[address] = (raw, now)
+        for ack in held.values():
+            if self.transport.send(ack):
+                self.counters.acks += 1
+                self.counters.late_acks += 1
 
     def _on_written(self, data: bytes, t: float) -> None:
         if self.settings.echo_window_ms:
@@ -172,23 +202,43 @@ class KeypadBus:
             )
         with self._lock:
             self._last_seen[address] = (t, time.time())
-        ack = self.protocol.ack(frame)
-        if ack is not None and self.acknowledge:
-            self.transport.send(ack)
-            c.acks += 1
+        ack = self.protocol.ack(frame) if self.acknowledge else None
         event = self.protocol.classify(frame, self.name, t)
         if event is None:
+            self._send_ack(ack)  # nothing to commit: answered at once, so the device stops resending
             c.unknown_frames += 1
             with self._lock:
                 self._not_understood[address] = self._not_understood.get(address, 0) + 1
             why = getattr(self.protocol.interpret(frame), "why_not", "") or "not a known key"
             return f"not understood: {why}"
-        prev = self._last_copy.get(address)
-        self._last_copy[address] = (raw, t)
+        verdict = self._filter(event, ack, t)
+        if verdict is not None:
+            return verdict
+        c.events += 1
+        self.on_event(event)
+        window = self.windows[address]
+        if event.action is not None:
+            return f"window {window}: {event.action.name.lower()}"
+        return f"window {window}: rating key {event.key_index}"
+
+    def _filter(self, event: KeyEvent, ack: bytes | None, t: float) -> str | None:
+        """None if ``event`` is a new press to act on (its ACK then waits for :meth:`acknowledge_press`, or
+        goes now without ``defer_acks``); otherwise what became of the frame, its ACK sent if due."""
+        c = self.counters
+        address, raw = event.address, event.raw
+        with self._lock:
+            pending = (address, raw) in self._pending
+            prev = self._last_copy.get(address)
+            self._last_copy[address] = (raw, t)
+        if pending and self.settings.retransmit_window_ms:
+            c.resent_pending += 1  # the keypad gave up waiting for our ACK; it gets it on commit
+            return "waiting: the keypad resent a press not yet committed (acknowledged once it is)"
         if prev is not None and prev[0] == raw and t - prev[1] < self.settings.retransmit_window_ms / 1000:
-            c.retransmits += 1  # the device missed our ACK and sent it again: acknowledged, counted once
+            self._send_ack(ack)  # already committed (or refused): answered again, acted on once
+            c.retransmits += 1
             return f"ignored: the keypad resent it (within retransmit_window_ms={self.settings.retransmit_window_ms})"
         if address not in self.windows:
+            self._send_ack(ack)
             c.unknown_address += 1
             with self._lock:
                 new = address not in self._unknown
@@ -198,15 +248,73 @@ class KeypadBus:
             return f"ignored: address {address} is not assigned to any window"
         last = self._last_accepted.get(event.key)
         if last is not None and t - last < self.settings.debounce_ms / 1000:
+            self._send_ack(ack)
             c.debounced += 1
             return f"ignored: same key again within debounce_ms={self.settings.debounce_ms}"
         self._last_accepted[event.key] = t
-        c.events += 1
-        self.on_event(event)
-        window = self.windows[address]
-        if event.action is not None:
-            return f"window {window}: {event.action.name.lower()}"
-        return f"window {window}: rating key {event.key_index}"
+        if not self.defer_acks:
+            self._send_ack(ack)
+        elif ack is not None:
+            with self._lock:
+                n = self._pending.get((address, raw), (ack, 0))[1]
+                self._pending[(address, raw)] = (ack, n + 1)
+        return None
+
+    def _send_ack(self, ack: bytes | None) -> None:
+        if ack is not None and self.transport.send(ack):
+            self.counters.acks += 1
+
+    # -- the dispatcher (its worker thread) -----------------------------------------------------------
+    def acknowledge_press(self, event: KeyEvent) -> None:
+        """``event`` was committed (or refused by the engine, which is final too): send its ACK now.
+        A resend within ``retransmit_window_ms`` from here on is answered again and not acted on."""
+        key = (event.address, event.raw)
+        with self._lock:
+            ack = self._unpend(key)
+            if ack is None:
+                return
+            last = self._last_copy.get(event.address)
+            if last is not None and last[0] == event.raw:
+                # The window counts from the ACK: the keypad cannot have resent in answer to it earlier.
+                self._last_copy[event.address] = (event.raw, max(last[1], time.monotonic()))
+            if not self.transport.send(ack):
+                self._unsent[key] = ack  # sent when the line is back
+                return
+        self.counters.acks += 1
+
+    def release_press(self, event: KeyEvent) -> None:
+        """``event``'s operation failed and nothing was committed: no ACK, and the keypad's resend is
+        taken as a new press (not as a retransmission, nor debounced), so it is tried again."""
+        key = (event.address, event.raw)
+        with self._lock:
+            self._unpend(key)
+            last = self._last_copy.get(event.address)
+            if last is not None and last[0] == event.raw:
+                del self._last_copy[event.address]
+        self._last_accepted.pop(event.key, None)
+        self.counters.released += 1
+
+    def _unpend(self, key: tuple[int, bytes]) -> bytes | None:
+        """One press of ``key`` is no longer awaited: its ACK (None if none was). Under the lock."""
+        entry = self._pending.pop(key, None)
+        if entry is None:
+            return None
+        ack, n = entry
+        if n > 1:
+            self._pending[key] = (ack, n - 1)
+        return ack
+
+    def remember_committed(self, address: int, raw: bytes, committed_at: float) -> None:
+        """At start: ``raw`` from ``address`` was committed at wall-clock ``committed_at`` (the engine's
+        record). A resend of it within the retransmit window of that moment is answered, not acted on."""
+        age = max(0.0, time.time() - committed_at)
+        with self._lock:
+            self._last_copy.setdefault(address, (raw, time.monotonic() - age))
+
+    def pending(self) -> int:
+        """Presses handed on and not yet acknowledged (awaiting their commit)."""
+        with self._lock:
+            return sum(n for _, n in self._pending.values()) + len(self._unsent)
 
     def not_understood(self) -> dict[int, int]:
         """Per address: frames seen but not understood."""

@@ -3,7 +3,9 @@
 Each bus gets one dispatch worker thread fed by a queue: engine calls (which commit to the database and
 may take milliseconds) never run on the serial reader thread, and events from one bus are applied in the
 order they were pressed. Staff keys call the very same engine methods the touch screen's software caller
-uses, so there is one code path for "call".
+uses, so there is one code path for "call". A press is acknowledged to its keypad when the engine call
+has returned, i.e. committed (``KeypadBus.acknowledge_press``); its frame is kept in the same transaction
+(``WindowOps.recording_press``) so a resend after a restart is recognised.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -41,6 +44,24 @@ class WindowOps(Protocol):
     def window_status(self, window: int) -> WindowStatus: ...
     def press_rating_key(self, window: int, key_index: int) -> object: ...
     def waiting_count(self, window: int) -> int: ...
+    def recording_press(self, bus: str, address: int, frame: bytes) -> AbstractContextManager[None]:
+        """Operations called inside the block keep ``frame`` as the keypad's last committed frame, in
+        their own transaction."""
+        ...
+
+    def committed_keypad_frames(self) -> Iterable[CommittedFrame]:
+        """Each keypad's last committed frame (read once at start)."""
+        ...
+
+
+class CommittedFrame(Protocol):
+    """What the engine kept of a keypad's last committed press (``kiosk.engine.keypad_presses``)."""
+
+    @property
+    def frame(self) -> Any: ...  # .bus, .address, .frame (bytes)
+
+    @property
+    def committed_at(self) -> float: ...  # time.time() of the commit
 
 
 def is_domain_error(exc: BaseException) -> bool:
@@ -117,6 +138,7 @@ class KeypadDispatcher:
             self._queues[bus.name] = queue.Queue()
             bus.on_event = self._enqueue
             bus.on_state = self._on_bus_state
+            bus.defer_acks = True  # this dispatcher acknowledges each press once it is committed
 
     @classmethod
     def from_settings(cls, ops: WindowOps, settings: KeypadSettings, **kwargs: Any) -> KeypadDispatcher:
@@ -125,6 +147,12 @@ class KeypadDispatcher:
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def start(self) -> None:
+        by_name = {b.name: b for b in self.buses}
+        for committed in self.ops.committed_keypad_frames():
+            f = committed.frame
+            bus = by_name.get(f.bus)
+            if bus is not None:
+                bus.remember_committed(f.address, f.frame, committed.committed_at)
         for bus in self.buses:
             name = f"keypad-dispatch-{bus.name}"
             t = threading.Thread(target=self._work, args=(bus,), name=name, daemon=True)
@@ -134,14 +162,15 @@ class KeypadDispatcher:
             bus.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop reading; events already acknowledged to a keypad are still applied before returning."""
-        for bus in self.buses:
-            bus.stop()
+        """Apply (and acknowledge) the presses already queued, then stop the lines. A press read after
+        this began is neither applied nor acknowledged: its keypad resends it to the next start."""
         for q in self._queues.values():
             q.put(_STOP)
         for t in self._workers:
             t.join(timeout)
         self._workers.clear()
+        for bus in self.buses:
+            bus.stop()
 
     def health(self) -> list[BusHealth]:
         """One snapshot per bus for the staff screen (state, last error, keypads with last-seen time)."""
@@ -249,17 +278,23 @@ class KeypadDispatcher:
         result, error = None, None
         started = time.monotonic()
         try:
-            result = call()
+            with self.ops.recording_press(bus.name, event.address, event.raw):
+                result = call()
         except Exception as exc:
             error = exc
             if is_domain_error(exc):
+                # Refused is final: acknowledged (the keypad stops resending), then the beep.
                 self.counters.domain_errors += 1
                 log.info("keypad %s refused at window %d: %s", event.describe(), window, exc)
+                bus.acknowledge_press(event)
             else:
+                # Nothing committed: no ACK, so the keypad resends and the press is tried again.
                 self.counters.failures += 1
                 log.exception("keypad %s at window %d failed", event.describe(), window)
+                bus.release_press(event)
             bus.send(bus.protocol.beep(event.address))
         else:
+            bus.acknowledge_press(event)  # committed: now the keypad may forget it
             if op == "none":
                 self.counters.no_op += 1
             else:

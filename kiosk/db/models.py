@@ -185,3 +185,18 @@ class StaffShift(Base):
     started_at: Mapped[dt.datetime]
     ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     end_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+
+
+class KeypadPress(Base):
+    """The last key frame of each keypad whose operation was committed, written in that operation's
+    own transaction. After a restart the keypad driver reads it, so a keypad resending a frame whose
+    acknowledgement the power cut swallowed is acknowledged again instead of acted on twice."""
+
+    __tablename__ = "keypad_presses"
+
+    bus: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    frame: Mapped[str] = mapped_column(String(64))
+    """The frame's bytes as hex, exactly as received."""
+    committed_at: Mapped[dt.datetime]
+    """Wall-clock UTC of the commit (not the engine's clock): the driver compares it with its own."""

@@ -7,10 +7,11 @@ Listeners learn about committed changes (a call to show on a keypad, a call to a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from kiosk.config.schema import HallConfig
 from kiosk.db import models as m
 from kiosk.db.database import Database
-from kiosk.engine import calling, closing, finishing, issuing, ratings, staffing
+from kiosk.engine import calling, closing, finishing, issuing, keypad_presses, ratings, staffing
 from kiosk.engine.availability import Availability, hall_state, service_availability
 from kiosk.engine.clock import Clock, SystemClock
 from kiosk.engine.context import Context
@@ -50,6 +51,7 @@ class QueueEngine:
         self._listeners: list[Listener] = []
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
+        self._press = threading.local()
         db.add_commit_listener(self._dispatch)
 
     @property
@@ -69,7 +71,30 @@ class QueueEngine:
                     log.exception("engine listener failed on %s", note)
 
     def _do(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return self.db.run(lambda s: fn(s, self.ctx, *args, **kwargs), name=_task_name(fn))
+        press: keypad_presses.KeypadFrame | None = getattr(self._press, "frame", None)
+        if press is None:
+            return self.db.run(lambda s: fn(s, self.ctx, *args, **kwargs), name=_task_name(fn))
+
+        def with_press(s: Session) -> Any:
+            result = fn(s, self.ctx, *args, **kwargs)
+            keypad_presses.record(s, press)
+            return result
+
+        return self.db.run(with_press, name=_task_name(fn))
+
+    @contextlib.contextmanager
+    def recording_press(self, bus: str, address: int, frame: bytes) -> Iterator[None]:
+        """Operations called on this thread inside the block also keep ``frame`` as the keypad's last
+        committed frame, in their own transaction (kiosk/engine/keypad_presses.py)."""
+        self._press.frame = keypad_presses.KeypadFrame(bus, address, frame)
+        try:
+            yield
+        finally:
+            self._press.frame = None
+
+    def committed_keypad_frames(self) -> list[keypad_presses.CommittedFrame]:
+        """Each keypad's last committed frame and when (the driver reads them at start)."""
+        return self.db.read(keypad_presses.latest)
 
     def submit(self, name: str, *args: Any, **kwargs: Any) -> Future[Any]:
         """Run operation `name` (e.g. "issue", "call_next") without waiting: for the UI thread."""

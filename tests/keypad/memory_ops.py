@@ -7,8 +7,10 @@ ignored, never raises), impossible transitions raise ``DomainError``.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from sync.contract.enums import Outcome, WindowStatus
@@ -16,6 +18,19 @@ from sync.contract.enums import Outcome, WindowStatus
 
 class DomainError(Exception):
     """An impossible transition (same name as the engine's, so the dispatcher treats it alike)."""
+
+
+@dataclass(frozen=True)
+class KeypadFrame:
+    bus: str
+    address: int
+    frame: bytes
+
+
+@dataclass(frozen=True)
+class CommittedFrame:
+    frame: KeypadFrame
+    committed_at: float
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,8 @@ class InMemoryWindows:
         self.waiting_listeners: list[Callable[[int, int], None]] = []
         self.finished_listeners: list[Callable[[int], None]] = []
         self._seq = 0
+        self.committed_frames: dict[tuple[str, int], CommittedFrame] = {}
+        """Each keypad's last frame whose operation returned (the engine keeps it in the database)."""
 
     def subscribe(
         self,
@@ -186,3 +203,15 @@ class InMemoryWindows:
     def waiting_count(self, window: int) -> int:
         with self._lock:
             return len(self.waiting)
+
+    @contextlib.contextmanager
+    def recording_press(self, bus: str, address: int, frame: bytes) -> Iterator[None]:
+        yield  # an operation that raised leaves no record, as a rolled-back transaction
+        with self._lock:
+            self.committed_frames[(bus, address)] = CommittedFrame(
+                KeypadFrame(bus, address, frame), time.time()
+            )
+
+    def committed_keypad_frames(self) -> list[CommittedFrame]:
+        with self._lock:
+            return list(self.committed_frames.values())

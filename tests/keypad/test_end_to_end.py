@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from drivers.keypad.bus import KeypadBus
 from drivers.keypad.dispatch import Applied, KeypadDispatcher
 from drivers.keypad.events import StaffAction
-from drivers.keypad.ff68 import CMD_BEEP, CMD_DISPLAY, CMD_RATING_ACK
+from drivers.keypad.ff68 import CMD_BEEP, CMD_DISPLAY, CMD_RATING_ACK, FF68Protocol
 from drivers.keypad.simulator import SimulatedKeypadBus
 from drivers.keypad.transport import LinkState
 
@@ -36,6 +36,16 @@ SAMPLE = Path(__file__).resolve().parents[2] / "assets" / "hall.sample.yaml"
 OPEN = dt.datetime(2026, 11, 25, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
+def committed_rows(path: Path, model: Any, **where: Any) -> list[Any]:
+    """Committed rows, read through a separate connection to the SQLite file."""
+    eng = create_engine(f"sqlite:///{path}")
+    try:
+        with Session(eng) as s:
+            return list(s.scalars(select(model).filter_by(**where)))
+    finally:
+        eng.dispose()
+
+
 @dataclass
 class Hall:
     engine: Any
@@ -47,14 +57,7 @@ class Hall:
     path: Path
 
     def rows(self, model: Any, **where: Any) -> list[Any]:
-        """Committed rows, read through a separate connection to the SQLite file."""
-        eng = create_engine(f"sqlite:///{self.path}")
-        try:
-            with Session(eng) as s:
-                q = select(model).filter_by(**where)
-                return list(s.scalars(q))
-        finally:
-            eng.dispose()
+        return committed_rows(self.path, model, **where)
 
     def issue(self, service: str = "pension_enrol", n: int = 1) -> list[str]:
         return [self.engine.issue(service).number for _ in range(n)]
@@ -170,3 +173,45 @@ def test_unplug_replug_then_press_lands(hall: Hall) -> None:
     )
     sim.press_staff(1, StaffAction.REQUEST_RATING)
     assert wait_until(lambda: hall.rows(m.Rating, window_number=1, status="open"))
+
+
+def test_a_resend_after_a_restart_is_acknowledged_not_applied_again(tmp_path: Path) -> None:
+    """The power went after a rating was committed and before the keypad heard its ACK: the keypad
+    resends the same frame to the restarted kiosk, which answers it and records no second press. The
+    frame is kept in the rating's own transaction (keypad_presses), so the restart knows it."""
+    config = load_config(SAMPLE)
+    (settings,) = config.keypad_buses()
+    # A long window: the restart (Alembic's check, threads) must not outlast it on a loaded machine.
+    settings = settings.model_copy(update={"retransmit_window_ms": 120_000, "reconnect_initial_s": 0.05})
+    path = tmp_path / "kiosk.db"
+    p = FF68Protocol()
+    rate_1 = p.rating_frame(1, 0)
+    (tmp_path / "port").mkdir()
+    with SimulatedKeypadBus(tmp_path / "port") as sim:
+        for life in range(2):
+            db = Database(path)
+            engine = engine_mod.QueueEngine(config, db, ManualClock(OPEN))
+            bus = KeypadBus(settings.model_copy(update={"url": sim.url}))
+            dispatcher = KeypadDispatcher(engine, [bus])
+            dispatcher.start()
+            try:
+                assert wait_until(lambda: bus.state is LinkState.UP)  # noqa: B023
+                if life == 0:
+                    engine.issue("pension_enrol")
+                    for key in (StaffAction.CALL_NEXT, StaffAction.REQUEST_RATING):
+                        sim.press_staff(1, key)
+                        assert sim.wait_for(lambda f, key=key: f.raw == p.key_frame(1, key))
+                n0 = len(sim.received)
+                sim.press_rating(1, 0)  # life 0: the press; life 1: the keypad resending it
+                assert sim.wait_for(lambda f: f.address == 1 and f.command == CMD_RATING_ACK, since=n0)
+                assert wait_until(lambda: bus.pending() == 0)  # noqa: B023
+            finally:
+                dispatcher.stop()
+                engine.stop()
+                db.close()
+            (rating,) = committed_rows(path, m.Rating)
+            assert (rating.status, rating.level, rating.ignored_presses) == ("rated", 1, 0)
+            assert committed_rows(path, m.IgnoredPress) == []  # no second press recorded
+            (press,) = committed_rows(path, m.KeypadPress)
+            assert (press.bus, press.address, bytes.fromhex(press.frame)) == (settings.name, 1, rate_1)
+        assert (bus.counters.retransmits, bus.counters.events) == (1, 0)  # the second life's bus

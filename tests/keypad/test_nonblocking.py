@@ -1,5 +1,7 @@
-"""A slow engine never delays reading and acknowledging; acknowledged presses are applied even if the
-line drops; notifications from the UI thread never block. Ordering only — no timing assertions."""
+"""A slow engine never holds up the line: while one keypad's press waits for its commit (and so for its
+ACK), the reader keeps serving the others; presses already handed on are applied even if the line drops,
+and their ACKs go out when it is back; notifications from the UI thread never block. Ordering only — no
+timing assertions."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ import threading
 from drivers.keypad.bus import KeypadBus
 from drivers.keypad.dispatch import KeypadDispatcher
 from drivers.keypad.events import StaffAction
-from drivers.keypad.ff68 import CMD_RATING_ACK
+from drivers.keypad.ff68 import CMD_DISPLAY, CMD_RATING_ACK
+from drivers.keypad.frames import encode
 from drivers.keypad.settings import KeypadBusSettings
 from drivers.keypad.simulator import SimulatedKeypadBus
 from drivers.keypad.transport import LinkState
@@ -32,7 +35,7 @@ class SlowWindows(InMemoryWindows):
         return super().call_next(window)
 
 
-def test_slow_engine_does_not_delay_acks_and_acked_presses_survive_unplug(sim: SimulatedKeypadBus) -> None:
+def test_a_press_waiting_for_its_commit_holds_up_no_other_keypad(sim: SimulatedKeypadBus) -> None:
     windows = SlowWindows()
     windows.issue(3)
     settings = KeypadBusSettings(
@@ -48,25 +51,37 @@ def test_slow_engine_does_not_delay_acks_and_acked_presses_survive_unplug(sim: S
     dispatcher = KeypadDispatcher(windows, [bus])
     windows.subscribe(dispatcher.on_called, dispatcher.on_waiting_changed, dispatcher.on_finished)
     dispatcher.start()
+    call_1 = sim.protocol.key_frame(1, StaffAction.CALL_NEXT)
     try:
         assert wait_until(lambda: bus.state is LinkState.UP)
         sim.press_staff(1, StaffAction.CALL_NEXT)
         assert windows.entered.wait(10)  # the worker is now stuck inside the engine
-        sim.press_rating(2, 3)
-        # the reader still acknowledges at once, while the engine call has not returned
-        assert sim.wait_for(lambda f: f.address == 2 and f.command == CMD_RATING_ACK)
-        sim.press_staff(2, StaffAction.CALL_NEXT)
-        assert sim.wait_for(lambda f: f.address == 2 and f.data == StaffAction.CALL_NEXT.value)
-        # the UI thread tells the dispatcher about a call: returns without waiting for anything
-        dispatcher.on_called(1, "A099")
-        dispatcher.on_waiting_changed(1, 7)
-        sim.unplug()  # the adapter goes away with two acknowledged presses still queued
+        sim.press_staff(1, StaffAction.CALL_NEXT)  # keypad 1 heard no ACK and resends
+        sim.press_rating(2, 3)  # keypad 2: a press of its own, queued behind keypad 1's
+        unknown = encode(2, 0x00, b"\x77")  # a key the bus does not know: nothing to commit
+        sim.send(unknown)
+        # the reader is not held up: keypad 2's unknown key is answered, the UI's display goes out
+        assert sim.wait_for(lambda f: f.address == 2 and f.raw == unknown)
+        dispatcher.on_called(2, "A099")  # from the UI thread: returns without waiting
+        assert sim.wait_for(lambda f: f.address == 2 and f.command == CMD_DISPLAY)
+        assert wait_until(lambda: bus.counters.resent_pending == 1)
+        # ... but nothing is acknowledged that is not committed
+        assert sim.acks(1) == []
+        assert [f for f in sim.acks(2) if f.command == CMD_RATING_ACK] == []
+        sim.unplug()  # the adapter goes away with both presses still waiting for their commit
         assert wait_until(lambda: bus.state is not LinkState.UP)
         windows.release.set()
-        assert wait_until(lambda: windows.current[2] is not None)
-        assert windows.current[1] == "A001" and windows.current[2] == "A002"
-        assert windows.ignored_ratings == 1  # window 2 had no open slot: counted, nowhere recorded
-        assert windows.ratings == []
+        assert wait_until(lambda: bus.pending() == 2 and windows.ignored_ratings == 1)
+        assert windows.current[1] == "A001"  # applied once, though sent twice
+        assert windows.ratings == []  # window 2 had no open slot: counted, nowhere recorded
+        n0 = len(sim.received)
+        sim.replug()
+        # committed while the line was down: both ACKs go out once it is back, in the order pressed
+        assert wait_until(lambda: bus.pending() == 0)
+        assert sim.wait_for(lambda f: f.address == 2 and f.command == CMD_RATING_ACK, since=n0)
+        acks = [f.raw for _, f in sim.received[n0:] if f.command != CMD_DISPLAY]
+        assert acks == [call_1, encode(2, CMD_RATING_ACK, b"\x03")]
+        assert bus.counters.late_acks == 2
     finally:
         windows.release.set()
         dispatcher.stop()
