@@ -92,7 +92,7 @@ def latency_run(cycles: int, workdir: Path) -> dict[str, object]:
     proto = sim.protocol
     samples: dict[str, list[float]] = {"call_next": [], "finish": [], "press_rating_key": []}
     by_key: dict[int, list[float]] = {k: [] for k in range(5)}
-    # where the time goes: last byte on the line → frame parsed, ACKed and queued (reader thread);
+    # where the time goes: last byte on the line → frame parsed and queued (reader thread; its ACK waits for the commit);
     # queued → engine call starts (dispatch worker); engine call (the engine's writer thread, SQLite commit)
     split: dict[str, list[float]] = {"line_to_parsed": [], "queued_to_engine_call": [], "engine_call": []}
     driver_ms: list[float] = []

@@ -200,3 +200,6 @@ class KeypadPress(Base):
     """The frame's bytes as hex, exactly as received."""
     committed_at: Mapped[dt.datetime]
     """Wall-clock UTC of the commit (not the engine's clock): the driver compares it with its own."""
+    presses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Presses of this keypad committed so far (refusals included): the power-cut test compares it
+    with the presses the keypad saw acknowledged."""

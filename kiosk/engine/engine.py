@@ -26,6 +26,7 @@ from kiosk.engine.availability import Availability, hall_state, service_availabi
 from kiosk.engine.clock import Clock, SystemClock
 from kiosk.engine.context import Context
 from kiosk.engine.day_records import load_day_records
+from kiosk.engine.errors import DomainError
 from kiosk.engine.estimates import wait_range_minutes
 from kiosk.engine.notices import Notice
 from kiosk.engine.schedule import IssueWindow
@@ -80,12 +81,18 @@ class QueueEngine:
             keypad_presses.record(s, press)
             return result
 
-        return self.db.run(with_press, name=_task_name(fn))
+        try:
+            return self.db.run(with_press, name=_task_name(fn))
+        except DomainError:
+            # Refused, so rolled back; the refusal is the press's answer all the same.
+            self.db.run(lambda s: keypad_presses.record(s, press), name="keypad_presses.record")
+            raise
 
     @contextlib.contextmanager
     def recording_press(self, bus: str, address: int, frame: bytes) -> Iterator[None]:
         """Operations called on this thread inside the block also keep ``frame`` as the keypad's last
-        committed frame, in their own transaction (kiosk/engine/keypad_presses.py)."""
+        committed frame, in their own transaction; a refused one in a transaction of its own
+        (kiosk/engine/keypad_presses.py)."""
         self._press.frame = keypad_presses.KeypadFrame(bus, address, frame)
         try:
             yield

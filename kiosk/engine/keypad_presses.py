@@ -3,7 +3,9 @@
 A keypad is acknowledged only after its press is committed (docs/keypad-protocol.md). If the power goes
 between the commit and the acknowledgement, the keypad resends the same frame to a restarted kiosk; the
 row written here, in the very transaction of the call or rating, lets the driver recognise that resend
-and acknowledge it without acting twice. One row per keypad (the last frame is all a resend can be).
+and acknowledge it without acting twice. A press the engine refused is kept too, in a transaction of
+its own (the refusal changed nothing else), before the keypad is answered. One row per keypad (the last
+frame is all a resend can be), with a count of its committed presses.
 """
 
 from __future__ import annotations
@@ -39,7 +41,11 @@ def record(s: Session, press: KeypadFrame) -> None:
     """Keep ``press`` as its keypad's last committed frame, in the caller's transaction."""
     # Wall time, not the engine's clock: the driver compares it with time.time() after a restart.
     at = dt.datetime.fromtimestamp(time.time(), dt.UTC)
-    s.merge(m.KeypadPress(bus=press.bus, address=press.address, frame=press.frame.hex(), committed_at=at))
+    row = s.get(m.KeypadPress, (press.bus, press.address))
+    if row is None:
+        row = m.KeypadPress(bus=press.bus, address=press.address, presses=0)
+        s.add(row)
+    row.frame, row.committed_at, row.presses = press.frame.hex(), at, row.presses + 1
 
 
 def latest(s: Session) -> list[CommittedFrame]:

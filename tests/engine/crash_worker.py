@@ -12,6 +12,12 @@ Lines on stdout, each written with one write(2) so a kill never leaves half a li
     H HANDLING_ID                a resident was called
     F HANDLING_ID RATING_ID      a service was finished and its rating slot opened
     R RATING_ID LEVEL            a rating was recorded
+    A ADDRESS new|resend         (with --keypads) a keypad read the ACK of its press on the line, the
+                                 moment it did: a new press, or one the bus took for a resend
+    K LINE                       (then) what that press did, once the dispatcher reported it;
+                                 LINE is H/F/R as above, "I WINDOW REASON" for a rating key the engine
+                                 counted as ignored, or "- WHY" when nothing was recorded (refused, a
+                                 resend, a key with nothing to keep)
     error TEXT                   the child hit an unexpected exception (the test fails)
     dead PID STATUS              the child is gone
 """
@@ -27,6 +33,7 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -34,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from drivers.keypad.events import StaffAction  # noqa: E402
 from kiosk.config.loader import load_config  # noqa: E402
 from kiosk.config.schema import HallConfig  # noqa: E402
 from kiosk.db import database  # noqa: E402
@@ -95,7 +103,9 @@ def rehearse(engine: QueueEngine, config: HallConfig) -> None:
         engine.db.run(task)
 
 
-def work(db_path: str, seed: int, config: HallConfig, steps: int | None = None) -> None:
+def work(
+    db_path: str, seed: int, config: HallConfig, steps: int | None = None, keypads: Path | None = None
+) -> None:
     rng = random.Random(seed)
     db = Database(db_path)
     last = db.read(lambda s: s.scalar(select(func.max(m.OutboxEvent.occurred_at))))
@@ -103,7 +113,40 @@ def work(db_path: str, seed: int, config: HallConfig, steps: int | None = None) 
     engine = QueueEngine(config, db, clock)
     engine.close_stale_days()
     rehearse(engine, config)
+    player = None
+    if keypads is not None:
+        from tests.powercut.keypad_player import KeypadPlayer
+
+        player = KeypadPlayer(engine, config, keypads, say)
     say(f"ready {os.getpid()}")
+    try:
+        _steps(engine, config, clock, rng, seed, steps, player)
+    finally:
+        if player is not None:
+            player.close()
+        db.close()
+
+
+def _steps(
+    engine: QueueEngine,
+    config: HallConfig,
+    clock: ManualClock,
+    rng: random.Random,
+    seed: int,
+    steps: int | None,
+    player: Any,
+) -> None:
+    from tests.powercut.keypad_player import describe
+
+    def key(w: int, action: StaffAction) -> bool:
+        """Press on the window's keypad; False without keypads (then the engine is called)."""
+        if player is None:
+            return False
+        acknowledged, applied = player.staff(w, action)
+        if acknowledged:
+            say(describe(applied))
+        return True
+
     codes = [s.code for s in config.services]
     categories = [c.code for c in config.priority.categories]
     windows = [w.number for w in config.windows]
@@ -126,8 +169,9 @@ def work(db_path: str, seed: int, config: HallConfig, steps: int | None = None) 
                 t = engine.issue(rng.choice(codes), priority=prio, request_id=req)
                 say(f"T {t.id} {t.business_date} {t.number}")
             elif op < 0.50:
-                c = engine.call_next(w)
-                say(f"H {c.handling_id}")
+                if not key(w, StaffAction.CALL_NEXT):
+                    c = engine.call_next(w)
+                    say(f"H {c.handling_id}")
             elif op < 0.53:
                 engine.recall(w)
             elif op < 0.58:
@@ -135,34 +179,47 @@ def work(db_path: str, seed: int, config: HallConfig, steps: int | None = None) 
             elif op < 0.75:
                 outcome = rng.choice(OUTCOMES)
                 missing = ["居民身份证"] if outcome == "materials_incomplete" else None
-                r = engine.finish(w, outcome, missing)
-                say(f"F {r['handling_id']} {r['rating_id']}")
+                # 办结 is a keypad key; the other outcomes are chosen on the staff screen
+                if outcome != "completed" or not key(w, StaffAction.REQUEST_RATING):
+                    r = engine.finish(w, outcome, missing)
+                    say(f"F {r['handling_id']} {r['rating_id']}")
                 if rng.random() < 0.7:  # most residents press a key at once, some twice
                     for _ in range(rng.choice([1, 1, 1, 2])):
                         clock.advance(rng.uniform(0.5, 5))
-                        out = engine.press_rating_key(w, rng.randrange(6))
-                        if out.accepted:
-                            say(f"R {out.rating_id} {out.level}")
+                        rate(engine, w, rng.randrange(6), player)
             elif op < 0.90:
-                out = engine.press_rating_key(w, rng.randrange(6))
-                if out.accepted:
-                    say(f"R {out.rating_id} {out.level}")
+                rate(engine, w, rng.randrange(6), player)
             elif op < 0.93:
                 engine.expire_rating_slots()
             elif op < 0.95:
-                engine.hold(w)
+                if not key(w, StaffAction.HOLD):
+                    engine.hold(w)
             elif op < 0.97:
-                engine.call_held(w)
+                if not key(w, StaffAction.CALL_HELD):
+                    engine.call_held(w)
             else:
                 engine.transfer(w, rng.choice(codes))
         except DomainError:
             pass
-    db.close()
 
 
-def child(db_path: str, seed: int, config: HallConfig) -> None:
+def rate(engine: QueueEngine, window: int, key: int, player: Any) -> None:
+    """A resident presses a rating key: on the window's keypad with --keypads, else on the engine."""
+    if player is not None:
+        from tests.powercut.keypad_player import describe
+
+        acknowledged, applied = player.rating(window, key)
+        if acknowledged:
+            say(describe(applied))
+        return
+    out = engine.press_rating_key(window, key)
+    if out.accepted:
+        say(f"R {out.rating_id} {out.level}")
+
+
+def child(db_path: str, seed: int, config: HallConfig, keypads: Path | None) -> None:
     try:
-        work(db_path, seed, config)
+        work(db_path, seed, config, keypads=keypads)
     except BaseException:
         say("error " + traceback.format_exc().replace("\n", " | "))
         os._exit(1)
@@ -174,6 +231,9 @@ saved_stdout = os.dup(1)
 
 def main() -> None:
     db_path = sys.argv[1]
+    # --keypads: key presses go over a pty to the real keypad driver (the port link lives in the
+    # worker's own directory, not on the filesystem being cut)
+    keypads = Path(tempfile.mkdtemp(prefix="crash-keypads-")) if "--keypads" in sys.argv[2:] else None
     config = hall_config()
     # Migrate once here; the children open a file already at head, so they skip Alembic's start-up
     # (the parent holds no connection when it forks: upgrade_to_head disposes of its engine).
@@ -183,7 +243,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         os.dup2(devnull := os.open(os.devnull, os.O_WRONLY), 1)
         try:
-            work(os.path.join(scratch, "warm.db"), 1, config, steps=200)
+            work(os.path.join(scratch, "warm.db"), 1, config, steps=200, keypads=keypads)
         finally:
             os.dup2(saved_stdout, 1)
             os.close(devnull)
@@ -195,7 +255,7 @@ def main() -> None:
             break
         pid = os.fork()
         if pid == 0:
-            child(db_path, int(parts[1]), config)
+            child(db_path, int(parts[1]), config, keypads)
         _, status = os.waitpid(pid, 0)
         say(f"dead {pid} {status}")
 

@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
@@ -50,11 +50,31 @@ class Reported:
         self.handlings: set[str] = set()
         self.finished: dict[str, str] = {}
         self.rated: dict[str, int] = {}
+        self.keypad_acks: Counter[str] = Counter()
+        """Key presses whose ACK the keypad read on the line, by what the check can look for."""
+        self.ignored_presses: Counter[int] = Counter()
+        """Per window: acknowledged rating keys the engine counted as ignored."""
+        self.answered: Counter[int] = Counter()
+        """Per keypad address: new presses whose ACK the keypad read on the line."""
+
+    @property
+    def keypad_checked(self) -> int:
+        """Acknowledged presses that left a record to check (not refused, not a resend)."""
+        return sum(n for kind, n in self.keypad_acks.items() if kind != "-")
 
     def take(self, line: str) -> None:
         kind, *rest = line.split(" ", 1)
         args = rest[0].split() if rest else []
-        if kind == "T":
+        if kind == "A":
+            if args[1] == "new":
+                self.answered[int(args[0])] += 1
+        elif kind == "K":  # acknowledged on the wire: what it did must survive like any report
+            self.keypad_acks[args[0]] += 1
+            if args[0] == "I":
+                self.ignored_presses[int(args[1])] += 1
+            elif args[0] != "-":
+                self.take(rest[0])
+        elif kind == "T":
             self.tickets[args[0]] = (args[1], args[2])
         elif kind == "H":
             self.handlings.add(args[0])
@@ -104,6 +124,17 @@ def check(db_path: Path, seen: Reported, deep: bool) -> int:
             assert slots[rating_id][0] == handling_id
         for rating_id, level in seen.rated.items():
             assert slots[rating_id][1:] == ("rated", level)
+        ignored = dict(
+            conn.execute("SELECT window_number, count(*) FROM ignored_presses GROUP BY 1").fetchall()
+        )
+        short = {w: (n, ignored.get(w, 0)) for w, n in seen.ignored_presses.items() if ignored.get(w, 0) < n}
+        assert not short, f"acknowledged ignored rating keys lost (window: acknowledged, kept): {short}"
+        if seen.answered:
+            # Every press a keypad saw answered was committed, whatever it did, even when the cut came
+            # before the worker could say what that was.
+            kept = dict(conn.execute("SELECT address, presses FROM keypad_presses").fetchall())
+            lost = {a: (n, kept.get(a, 0)) for a, n in seen.answered.items() if kept.get(a, 0) < n}
+            assert not lost, f"acknowledged keypad presses lost (address: acknowledged, committed): {lost}"
 
         # Every change has its event.
         assert missing_events(conn, "tickets", "1", "ticket.issued", "$.ticket.id") == []

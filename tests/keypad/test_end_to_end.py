@@ -152,6 +152,9 @@ def test_refused_call_beeps_and_writes_nothing(hall: Hall) -> None:
     sim.press_staff(3, StaffAction.CALL_NEXT)  # nobody waiting for window 3's services
     assert sim.wait_for(lambda f: f.address == 3 and f.command == CMD_BEEP)
     assert hall.rows(m.Handling) == []
+    # the refusal is the press's answer: kept (so a resend after a restart is answered too) and counted
+    (press,) = hall.rows(m.KeypadPress)
+    assert (press.address, press.presses) == (3, 1)
     assert hall.dispatcher.counters.domain_errors == 1
     assert hall.db.last_error is None
 

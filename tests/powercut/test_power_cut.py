@@ -5,7 +5,10 @@ The crash worker (tests/engine/crash_worker.py) issues tickets, calls residents 
 the file; at a random moment the filesystem freezes, the worker is killed, unsynced data is dropped
 (on half the cuts a random part of it is kept instead, as a disk may), and the file is mounted again.
 After every cut: each ticket the worker reported (a resident was shown it), each call, finish and
-accepted rating key is there; numbers are unique; integrity is ok; the outbox has no gap.
+rating key is there; numbers are unique; integrity is ok; the outbox has no gap. Calls, 办结, holds
+and rating keys are pressed on keypads over a pty (tests/powercut/keypad_player.py): the worker
+reports such a press only once the keypad read its ACK on the line, which the driver sends only
+after the commit — so "acknowledged" here is what the keypad on the counter believes.
 """
 
 from __future__ import annotations
@@ -164,7 +167,7 @@ def test_power_cut_at_random_moments(
     seen = Reported()
     stderr = (tmp_path / "worker.stderr").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, str(WORKER), str(db_path)],
+        [sys.executable, str(WORKER), str(db_path), "--keypads"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=stderr,
@@ -216,13 +219,21 @@ def test_power_cut_at_random_moments(
             proc.wait()
         stderr.close()
     stats = lossy.expect("stats", "stats ")
-    acknowledged = len(seen.tickets) + len(seen.handlings) + len(seen.finished) + len(seen.rated)
+    ignored = sum(seen.ignored_presses.values())
+    acknowledged = len(seen.tickets) + len(seen.handlings) + len(seen.finished) + len(seen.rated) + ignored
+    keys = seen.keypad_acks
     # The run must have had something to lose, or it proves nothing. Two thirds of the cuts wait
-    # for 1-15 reported lines (about 640 in all, some 8 % of them rating keys: ~50 expected).
+    # for 1-15 reported lines (about 640 in all, some 8 % of them accepted rating keys: ~50 expected).
+    # Calls, 办结, holds and rating keys go through the keypads, so their reports are keypad ACKs.
     assert len(seen.tickets) > CUTS and len(seen.rated) > CUTS // 4 and events > acknowledged
+    assert keys["R"] > CUTS // 4 and keys["H"] > CUTS // 4 and keys["I"] > 0 and keys["F"] > 0, keys
+    assert sum(seen.answered.values()) >= seen.keypad_checked  # each of those was answered first
     report_figure(
         f"power cut: {CUTS} cuts ({torn} keeping a random part of the unsynced writes); "
         f"{acknowledged} acknowledged records checked after every cut: {len(seen.tickets)} tickets shown, "
-        f"{len(seen.handlings)} calls, {len(seen.finished)} finishes, {len(seen.rated)} rating keys; "
+        f"{len(seen.handlings)} calls, {len(seen.finished)} finishes, {len(seen.rated)} ratings, "
+        f"{ignored} ignored rating keys; of them {seen.keypad_checked} keypad presses acknowledged on "
+        f"the wire after their commit ({dict(keys)}; '-': refused or a resend, nothing to keep), and "
+        f"{sum(seen.answered.values())} new keypad presses answered on the wire counted as committed; "
         f"{events} outbox events gap-free; lossyfs {stats[6:]}; {time.monotonic() - started:.0f} s"
     )
