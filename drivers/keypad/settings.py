@@ -66,8 +66,9 @@ class KeypadBusSettings(BaseModel):
     debounce_ms: int = Field(default=800, ge=0)
     """The same key on the same keypad again within this interval (after an accepted press) is ignored."""
     retransmit_window_ms: int = Field(default=1500, ge=0)
-    """A byte-identical frame from the same address within this time of the previous copy is the device
-    resending because it missed our ACK: acknowledged again, counted once. Must exceed the keypad's
+    """A byte-identical frame from the same address within this time of the previous copy (or of our ACK,
+    which waits for the commit) is the device resending because it missed our ACK: acknowledged again,
+    counted once; also after a restart, from the commit kept in the database. Must exceed the keypad's
     retry interval (vendors: a few hundred ms), or a resent "call next" would call a second resident."""
     echo_window_ms: int = Field(default=60, ge=0)
     """An inbound frame identical to one we sent within this time is our own transmission echoed by the
