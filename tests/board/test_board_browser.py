@@ -238,3 +238,53 @@ def test_each_service_wears_its_kiosk_category_colour_in_the_queue_and_on_its_ca
     kiosk.press(3, "REQUEST_RATING")  # the service ends: the window's stripe goes with its number
     expect(board.locator("#win-3-current")).to_have_text("—", timeout=WAIT_MS)
     expect(board.locator("#win-3-current")).to_have_css("border-left-color", "rgba(0, 0, 0, 0)")
+
+
+LONG_NOTICE = (
+    "办理最低生活保障、临时救助、高龄津贴等民政业务，请携带户口簿原件、身份证原件及复印件各一份，"
+    "以及近期免冠照片两张，材料不全的请先到综合受理窗口咨询"
+)
+
+
+def notice_left(page: Page, index: int) -> float:
+    box = page.locator("#ticker .ticker-line").nth(index).bounding_box()
+    assert box is not None
+    return float(box["x"])
+
+
+def test_the_notices_take_turns_standing_still_and_a_long_one_slides_across_once(
+    browser: Browser, tmp_path: Path
+) -> None:
+    k = BoardKiosk(tmp_path, SAMPLE_CONFIG, free_port(), ticker=["请携带身份证原件", LONG_NOTICE])
+    k.start()
+    try:
+        board = open_page(browser, k.url("/board"))
+        notices = board.locator("#ticker .ticker-line")
+        expect(notices.nth(0)).to_have_text("请携带身份证原件")
+        expect(notices.nth(0)).to_be_visible()
+        expect(notices.nth(1)).to_be_hidden()
+        strip = board.locator("#ticker").bounding_box()
+        assert strip is not None
+        first_at = notice_left(board, 0)
+        assert first_at >= strip["x"] - 1  # the short notice stands at the strip's start, not sliding
+
+        expect(notices.nth(1)).to_be_visible(timeout=WAIT_MS)  # its turn comes
+        expect(notices.nth(0)).to_be_hidden()
+        # Too wide for the strip: after a rest at its start it slides left, to show its end.
+        deadline = time.monotonic() + 15
+        while notice_left(board, 1) >= strip["x"] - 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert notice_left(board, 1) < strip["x"] - 5
+
+        # A board started with prefers-reduced-motion (or Chromium's --force-prefers-reduced-motion)
+        # keeps even the long notice still.
+        still = browser.new_context(
+            viewport={"width": 1920, "height": 1080}, reduced_motion="reduce"
+        ).new_page()
+        still.goto(k.url("/board"))
+        expect(still.locator("#offline")).to_be_hidden(timeout=WAIT_MS)
+        expect(still.locator("#ticker .ticker-line").nth(1)).to_be_visible(timeout=WAIT_MS)
+        time.sleep(3)  # past the rest after which the slide would have begun
+        assert abs(notice_left(still, 1) - strip["x"]) < 5
+    finally:
+        k.stop()

@@ -179,6 +179,7 @@
   // ---- voice: the kiosk's recorded segments, one announcement after another -----------------------------
   var audio = null;
   var buffers = {};
+  var announcements = 0;
   function audioContext() {
     if (audio === null) {
       try { audio = new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { audio = false; }
@@ -197,6 +198,7 @@
   function speak(c) {
     var ctx = state.voice ? audioContext() : null;
     if (!ctx || !c.segments) return Promise.resolve(0);
+    var mine = ++announcements;
     var resumed = ctx.state === "suspended" ? ctx.resume().catch(function () {}) : Promise.resolve();
     return resumed.then(function () {
       // A segment that will not load is left out; the rest of the call is still spoken.
@@ -217,8 +219,16 @@
       var seconds = t - ctx.currentTime;
       spoken.push({ number: c.number, window: c.window, start: now() + (start - ctx.currentTime) * 1000,
         end: now() + seconds * 1000, running: ctx.state === "running" });
+      quietAfter(ctx, seconds, mine);
       return seconds;
     }).catch(function () { return 0; });
+  }
+  // A running AudioContext wakes the page's audio thread every few milliseconds even in silence: the
+  // board suspends it once an announcement has played, and speak() resumes it for the next call.
+  function quietAfter(ctx, seconds, mine) {
+    setTimeout(function () {
+      if (mine === announcements && ctx.state === "running") ctx.suspend().catch(function () {});
+    }, seconds * 1000 + 250);
   }
 
   // ---- the connection ------------------------------------------------------------------------------
@@ -273,6 +283,37 @@
     }
   }, 1000);
 
+  // ---- the notices: one at a time, still; one wider than the strip slides across once ----------------
+  var TICKER_HOLD_MS = 8000;
+  var TICKER_REST_S = 2; // still at the start and at the end of a notice that slides
+  function runTicker() {
+    var strip = $("ticker");
+    if (!strip || !strip.children.length) return;
+    var lines = strip.children;
+    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    var i = 0;
+    function show() {
+      for (var k = 0; k < lines.length; k++) if (lines[k].hidden !== (k !== i)) lines[k].hidden = k !== i;
+      var line = lines[i];
+      line.classList.remove("scroll");
+      var over = still ? 0 : line.scrollWidth - strip.clientWidth;
+      var hold = TICKER_HOLD_MS;
+      if (over > 0) {
+        var seconds = over / Math.max(1, strip.clientWidth / 10); // a tenth of the strip a second
+        line.style.setProperty("--over", -over + "px");
+        line.style.animationDuration = seconds + "s";
+        line.style.animationDelay = TICKER_REST_S + "s";
+        void line.offsetWidth; // restart the slide when the same notice comes round again
+        line.classList.add("scroll");
+        hold = Math.max(hold, (2 * TICKER_REST_S + seconds) * 1000);
+      }
+      // A single notice that fits is drawn once and never touched again.
+      if (lines.length > 1 || over > 0) setTimeout(function () { i = (i + 1) % lines.length; show(); }, hold);
+    }
+    show();
+  }
+
+  runTicker();
   setOnline(false);
   connect();
 })();
