@@ -11,8 +11,12 @@ applications.
 Seeding skips HTTP and signing but nothing else: each hall's simulated outbox (``tests.sync_simulate``, with
 staff signed in and most follow-ups finished, some late) goes through the centre's own
 ``ingest.ingest_push`` — what ``POST /v1/events`` calls after checking the signature — one hall-day per
-push, so events, snapshots, stored figures and follow-up facts are exactly what ingest stores. The seeded schema
-is kept and reused by the next run (``--reseed`` to rebuild it; seeding takes a while).
+push, each followed by the refresh of the stored figures the server's refresher makes within seconds
+(``day_store.refresh_dirty``), so events, snapshots, stored day and month figures and follow-up facts
+are exactly what ingest and the refresher store. Halls are independent kiosks, so they are seeded in
+``--processes`` worker processes, each hall's days in order in one of them. The seeded schema is kept
+and reused by the next run (``--reseed`` to rebuild it; 200 halls take 30–60 min on two shared cores);
+``--halls 20`` seeds and measures a smaller street in its own schema (compare ratios, not targets).
 
     python bench/centre_reports.py                 # PostgreSQL URL from CENTRE_BENCH_DATABASE_URL
 
@@ -24,13 +28,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import os
 import random
 import statistics
 import sys
-import threading
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 import chinese_calendar  # noqa: E402
 from sqlalchemy import Engine, text  # noqa: E402
 
-from sync.centre import enrol  # noqa: E402
+from sync.centre import day_store, enrol  # noqa: E402
 from sync.centre.app import create_app  # noqa: E402
 from sync.centre.db import make_engine, migrate  # noqa: E402
 from sync.centre.ingest import KioskRef, ingest_push  # noqa: E402
@@ -115,54 +120,61 @@ def _seeded(engine: Engine, halls: int) -> bool:
             return False
 
 
-def seed(engine: Engine, halls: int, night_tickets: int, month_tickets: int, threads: int) -> float:
-    """Every hall: its month's working days, then the night, through ``ingest.ingest``."""
+def _seed_hall(url: str, schema: str, h: int, night_tickets: int, month_tickets: int) -> None:
+    """One hall: its month's working days, then the night, one ``ingest_push`` per hall-day, in order."""
+    engine = _worker_engine(url, schema)
+    kiosk, hall, seq = f"K{h:03d}", f"H{h:03d}", 1
+    rng = random.Random(h)
+    pending: list[tuple[dt.date, dict[str, Any]]] = []
+    plan = [(d, month_tickets) for d in month_days()] + [(NIGHT, night_tickets)]
+    for day, tickets in plan:
+        # the follow-ups staff finished by this day reach the centre with the day's first push
+        now_done = [s for d, s in pending if d <= day]
+        pending = [(d, s) for d, s in pending if d > day]
+        events = _updates(kiosk, hall, day, now_done, seq)
+        seq += len(events)
+        day_events = hall_day(hall, kiosk, day, tickets=tickets, windows=6, seed=h, start_seq=seq, staff=True)
+        seq += len(day_events)
+        pending += completions(day_events, rng)
+        body = json.dumps({"events": events + day_events}).encode()
+        with engine.begin() as conn:
+            ingest_push(conn, KioskRef(kiosk, hall), body, dt.datetime.now(dt.UTC), len(body))
+        with engine.begin() as conn:  # what the server's refresher does within seconds of a push
+            day_store.refresh_dirty(conn, day, day)
+
+
+_ENGINES: dict[tuple[str, str], Engine] = {}
+
+
+def _worker_engine(url: str, schema: str) -> Engine:
+    """One engine per seeding process (an engine's pool must not cross a fork)."""
+    if (url, schema) not in _ENGINES:
+        _ENGINES[(url, schema)] = make_engine(url, schema)
+    return _ENGINES[(url, schema)]
+
+
+def seed(url: str, schema: str, halls: int, night_tickets: int, month_tickets: int, processes: int) -> float:
+    """Enrol every hall, then push each hall's days in ``processes`` worker processes (a hall's days in
+    order, in one process; halls are independent, as separate kiosks are)."""
+    engine = make_engine(url, schema)
     now = dt.datetime.now(dt.UTC)
     with engine.begin() as conn:
         for h in range(halls):
             token = enrol.enrol(conn, f"K{h:03d}", f"H{h:03d}", now, hall_name=f"第{h + 1}社区")
             enrol.exchange(conn, f"K{h:03d}", token, now)
-    days = month_days()
-
-    def one(h: int) -> None:
-        kiosk, hall, seq = f"K{h:03d}", f"H{h:03d}", 1
-        rng = random.Random(h)
-        pending: list[tuple[dt.date, dict[str, Any]]] = []
-        plan = [(d, month_tickets) for d in days] + [(NIGHT, night_tickets)]
-        for day, tickets in plan:
-            # the follow-ups staff finished by this day reach the centre with the day's first push
-            now_done = [s for d, s in pending if d <= day]
-            pending = [(d, s) for d, s in pending if d > day]
-            events = _updates(kiosk, hall, day, now_done, seq)
-            seq += len(events)
-            day_events = hall_day(
-                hall, kiosk, day, tickets=tickets, windows=6, seed=h, start_seq=seq, staff=True
-            )
-            seq += len(day_events)
-            pending += completions(day_events, rng)
-            body = json.dumps({"events": events + day_events}).encode()
-            with engine.begin() as conn:
-                ingest_push(conn, KioskRef(kiosk, hall), body, dt.datetime.now(dt.UTC), len(body))
-
+    engine.dispose()
     start = time.perf_counter()
-    todo = list(range(halls))
-    lock = threading.Lock()
-
-    def worker() -> None:
-        while True:
-            with lock:
-                if not todo:
-                    return
-                h = todo.pop(0)
-            one(h)
-
-    workers = [threading.Thread(target=worker) for _ in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=processes, mp_context=ctx) as pool:
+        jobs = [pool.submit(_seed_hall, url, schema, h, night_tickets, month_tickets) for h in range(halls)]
+        for i, job in enumerate(as_completed(jobs), 1):
+            job.result()  # a failed hall stops the bench with its error
+            if i % 10 == 0:
+                print(f"seeded {i}/{halls} halls, {time.perf_counter() - start:.0f} s", flush=True)
+    engine = make_engine(url, schema)
     with engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
+    engine.dispose()
     return time.perf_counter() - start
 
 
@@ -187,7 +199,7 @@ def main() -> None:
     p.add_argument("--halls", type=int, default=200)
     p.add_argument("--night-tickets", type=int, default=2000)
     p.add_argument("--month-tickets", type=int, default=300)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--processes", type=int, default=2, help="seeding worker processes")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--reseed", action="store_true")
     args = p.parse_args()
@@ -200,7 +212,10 @@ def main() -> None:
         engine.dispose()
         engine = make_engine(args.database_url, schema)
         migrate(engine)
-        seeded_s = seed(engine, args.halls, args.night_tickets, args.month_tickets, args.threads)
+        engine.dispose()
+        seeded_s = seed(
+            args.database_url, schema, args.halls, args.night_tickets, args.month_tickets, args.processes
+        )
         print(f"seeded {args.halls} halls in {seeded_s:.0f} s", flush=True)
     else:
         migrate(engine)
@@ -235,7 +250,7 @@ def main() -> None:
             "target_s": 2.0,
         },
         "seeded_seconds": None if seeded_s is None else round(seeded_s),
-        "seeding": "simulated outboxes through sync.centre.ingest.ingest_push, one hall-day per push (no HTTP)",
+        "seeding": f"simulated outboxes through sync.centre.ingest.ingest_push, one hall-day per push (no HTTP), {args.processes} processes",
         "database": "postgresql",
         "note": "median of repeats, each the first request of a fresh app; machine shared with other work",
     }

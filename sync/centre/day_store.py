@@ -8,7 +8,8 @@ kiosk's 日结 exactly; staff figures come from the same function with each hand
 replaced by its staff member (a staff member is counted exactly as a window is).
 
 Besides the day's exact means and P90s, each row keeps sums and 10-second histograms of the waits and
-service times, which is what a period (``periods.py``) adds up.
+service times, which is what a period (``periods.py``) adds up; the rows are also kept added up per
+calendar month (``month_figures``), which is what the street's months, quarters and years read.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sync.centre import models
@@ -404,7 +405,63 @@ def refresh_dirty(
     for hall_id, day in todo:
         refresh_safely(conn, hall_id, dt.date.fromisoformat(day))
         conn.execute(delete(d).where(d.hall_id == hall_id, d.business_date == day))
+    store_months(conn, {(hall_id, day[:7]) for hall_id, day in todo})
     return len(todo)
+
+
+MONTH_SUMMED = tuple(
+    c.name
+    for c in models.MonthFigures.__table__.columns
+    if c.name not in ("hall_id", "month", "scope", "key", "days") and not c.name.endswith(("_p90_s", "_hist"))
+)
+"""The month row's columns that are the sums of its day rows' (counts, levels, wait and service sums)."""
+
+
+def store_months(conn: Connection, months: Iterable[tuple[str, str]]) -> None:
+    """Add up again the (hall, ``YYYY-MM``) months' hall-day rows into ``month_figures``, every scope.
+
+    On PostgreSQL each month is locked (a transaction-scoped advisory lock) before its days are read, in
+    sorted order: of two refreshers of the same month the second waits for the first to commit and then
+    reads its day too (never a lost day, never a deadlock)."""
+    f, m = models.DayFigures, models.MonthFigures
+    cols = [getattr(f, c) for c in MONTH_SUMMED]
+    for hall_id, month in sorted(set(months)):
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                {"k": f"month_figures:{hall_id}:{month}"},
+            )
+        conn.execute(delete(m).where(m.hall_id == hall_id, m.month == month))
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        hists: dict[tuple[str, str], tuple[Counter[int], Counter[int]]] = {}
+        rows = conn.execute(
+            select(f.scope, f.key, f.wait_p90_s, f.service_p90_s, f.wait_hist, f.service_hist, *cols).where(
+                f.hall_id == hall_id, f.business_date.between(f"{month}-01", f"{month}-31")
+            )
+        )
+        for scope, key, wait_p90, service_p90, wait_hist, service_hist, *sums in rows:
+            row = out.get((scope, key))
+            if row is None:
+                row = out[(scope, key)] = {
+                    "hall_id": hall_id, "month": month, "scope": scope, "key": key, "days": 0,
+                    "wait_p90_s": wait_p90, "service_p90_s": service_p90,
+                    **dict.fromkeys(MONTH_SUMMED, 0),
+                }  # fmt: skip
+                hists[(scope, key)] = (Counter(), Counter())
+            row["days"] += 1
+            for c, v in zip(MONTH_SUMMED, sums, strict=True):
+                row[c] += v or 0
+            wait, service = hists[(scope, key)]
+            wait.update({int(b): int(n) for b, n in (wait_hist or {}).items()})
+            service.update({int(b): int(n) for b, n in (service_hist or {}).items()})
+        for k, row in out.items():
+            if row["days"] > 1:  # only a single day's P90 is exact; more days read the histograms
+                row["wait_p90_s"] = row["service_p90_s"] = None
+            wait, service = hists[k]
+            row["wait_hist"] = {str(b): wait[b] for b in sorted(wait)}
+            row["service_hist"] = {str(b): service[b] for b in sorted(service)}
+        if out:
+            conn.execute(insert(m), list(out.values()))
 
 
 def refresh_safely(conn: Connection, hall_id: str, day: dt.date) -> None:
@@ -462,6 +519,7 @@ def refresh_all(conn: Connection) -> int:
     for hall_id, d in sorted(pairs):
         refresh_safely(conn, hall_id, dt.date.fromisoformat(d))
     conn.execute(delete(models.DirtyDay))
+    store_months(conn, {(hall_id, d[:7]) for hall_id, d in pairs})
     for (hall_id,) in conn.execute(select(models.Followup.hall_id).distinct()).all():
         refresh_followups(conn, hall_id)
     return len(pairs)

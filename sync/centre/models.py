@@ -242,6 +242,29 @@ class DayFigures(_Counts, Base):
     service_hist: Mapped[dict[str, int]] = mapped_column(Json)
 
 
+class MonthFigures(_Counts, Base):
+    """A hall's calendar month of one scope and key: its hall-day rows added up (counts, sums, days and
+    histograms), rewritten with them (``day_store.store_months``), so the street's month, quarter and year
+    read a few thousand rows instead of every hall-day's. A month of a single day keeps that day's
+    exact P90s (as the day row does)."""
+
+    __tablename__ = "month_figures"
+    __table_args__ = (Index("ix_month_figures_month_scope", "month", "scope"),)
+    hall_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM of local business days
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer)
+    wait_n: Mapped[int] = mapped_column(Integer, default=0)
+    wait_sum_s: Mapped[float] = mapped_column(Float, default=0.0)
+    service_n: Mapped[int] = mapped_column(Integer, default=0)
+    service_sum_s: Mapped[float] = mapped_column(Float, default=0.0)
+    wait_p90_s: Mapped[float | None] = mapped_column(Float)
+    service_p90_s: Mapped[float | None] = mapped_column(Float)
+    wait_hist: Mapped[dict[str, int]] = mapped_column(Json)
+    service_hist: Mapped[dict[str, int]] = mapped_column(Json)
+
+
 class HallDay(Base):
     """What the night page shows of a hall-day besides its figures; rewritten with them."""
 

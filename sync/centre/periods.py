@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select, text
+from sqlalchemy import Connection, and_, case, func, literal, select, text, union_all
 
 from sync.centre import models
+from sync.centre.day_store import COUNTS, MONTH_SUMMED
 from sync.centre.figures import SHANGHAI, _halls
-from sync.centre.period_math import Acc, rate
+from sync.centre.period_math import SUMS, Acc, rate
 from sync.contract.figures import Figures
 
 
@@ -115,10 +116,13 @@ def parse_period(text: str) -> Period:
     raise PeriodError(f"period {t!r} not understood: write {FORMATS}")
 
 
+_KINDS = tuple(FollowupKind)
+
+
 @dataclass
 class FollowupRates:
-    due: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FollowupKind, 0))
-    on_time: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FollowupKind, 0))
+    due: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_KINDS, 0))
+    on_time: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_KINDS, 0))
 
     def add(self, kind: str, due: int, on_time: int) -> None:
         if kind in self.due:
@@ -186,36 +190,10 @@ def ranked(lines: Iterable[Line]) -> list[Line]:
     return out
 
 
-_SUMMED = [c.name for c in models.DayFigures.__table__.columns if c.name not in ("hall_id", "business_date",
-           "scope", "key", "wait_hist", "service_hist") and not c.name.endswith(("_mean_s", "_p90_s", "_rate"))]  # fmt: skip
-
-
-def _grouped(
-    conn: Connection, period: Period, scope: Scope, hall_id: str | None
-) -> dict[tuple[str, str], Acc]:
-    """Sums per (hall, key) of one scope over the period, added up by the database (no P90: a ranking
-    of every window or staff member of the street does not need the distributions)."""
-    t = models.DayFigures
-    cols = [func.sum(getattr(t, c)).label(c) for c in _SUMMED]
-    stmt = select(t.hall_id, t.key, *cols).where(
-        t.business_date.between(period.start.isoformat(), period.end.isoformat()), t.scope == scope.value
-    )
-    if hall_id is not None:
-        stmt = stmt.where(t.hall_id == hall_id)
-    out: dict[tuple[str, str], Acc] = {}
-    for r in conn.execute(stmt.group_by(t.hall_id, t.key)):
-        acc = Acc(with_hist=False)
-        m = dict(r._mapping)
-        m["wait_hist"] = m["service_hist"] = None
-        acc.add(m)
-        acc.with_hist = False
-        out[(r.hall_id, r.key)] = acc
-    return out
-
-
-def _followups(
+def _followup_rows(
     conn: Connection, period: Period, as_of: dt.date, hall_id: str | None, by: Any
-) -> dict[Any, FollowupRates]:
+) -> Iterable[tuple[tuple[Any, ...], str, int, int]]:
+    """(key ``by``, kind, due, done by the due day) of the follow-ups due in the period before ``as_of``."""
     t = models.FollowupFact
     last_due = min(period.end, as_of - dt.timedelta(days=1)).isoformat()
     on_time = func.sum(case((and_(t.done_on.is_not(None), t.done_on <= t.due_date), 1), else_=0))
@@ -224,10 +202,17 @@ def _followups(
     )
     if hall_id is not None:
         stmt = stmt.where(t.hall_id == hall_id)
-    out: dict[Any, FollowupRates] = defaultdict(FollowupRates)
+    n = len(by)
     for r in conn.execute(stmt.group_by(*by, t.kind)):
-        key = tuple(r[: len(by)])
-        out[key].add(r[len(by)], int(r[len(by) + 1]), int(r[len(by) + 2] or 0))
+        yield tuple(r[:n]), r[n], int(r[n + 1]), int(r[n + 2] or 0)
+
+
+def _followups(
+    conn: Connection, period: Period, as_of: dt.date, hall_id: str | None, by: Any
+) -> dict[Any, FollowupRates]:
+    out: dict[Any, FollowupRates] = defaultdict(FollowupRates)
+    for key, kind, due, on_time in _followup_rows(conn, period, as_of, hall_id, by):
+        out[key].add(kind, due, on_time)
     return out
 
 
@@ -268,44 +253,133 @@ def _window_label(key: str) -> str:
     return f"{key}号窗口"
 
 
+def _whole_months(period: Period) -> tuple[list[str], list[tuple[dt.date, dt.date]]]:
+    """The calendar months the period covers whole (``YYYY-MM``), and the stray ranges around them."""
+    months, stray = [], []
+    d = period.start
+    while d <= period.end:
+        last = _month_end(d.year, d.month)
+        if d.day == 1 and last <= period.end:
+            months.append(f"{d:%Y-%m}")
+        else:
+            stray.append((d, min(last, period.end)))
+        d = last + dt.timedelta(days=1)
+    return months, stray
+
+
 def _hall_hists(conn: Connection, period: Period) -> dict[str, dict[str, dict[int, int]]]:
-    """Each hall's wait and service distributions over the period, added up inside the database (a
-    month of 200 halls is 4,400 histograms: merging them in Python took seconds)."""
+    """Each hall's wait and service distributions over the period: the stored month rows of the months
+    it covers whole, and the hall-day histograms of the days around them added up inside the database
+    (a month of 200 halls is 4,400 per-day histograms: too slow to add up per request)."""
+    out: dict[str, dict[str, dict[int, int]]] = defaultdict(lambda: {"wait_hist": {}, "service_hist": {}})
+    months, stray = _whole_months(period)
+    m = models.MonthFigures
+    for i in range(0, len(months), 500):
+        for hall, *hists in conn.execute(
+            select(m.hall_id, m.wait_hist, m.service_hist).where(
+                m.month.in_(months[i : i + 500]), m.scope == Scope.HALL.value
+            )
+        ):
+            for col, hist in zip(("wait_hist", "service_hist"), hists, strict=True):
+                into = out[hall][col]
+                for k, n in hist.items():
+                    into[int(k)] = into.get(int(k), 0) + int(n)
     each = "jsonb_each_text" if conn.dialect.name == "postgresql" else "json_each"
     cast = "h.value::int" if conn.dialect.name == "postgresql" else "h.value"
-    out: dict[str, dict[str, dict[int, int]]] = defaultdict(lambda: {"wait_hist": {}, "service_hist": {}})
-    for col in ("wait_hist", "service_hist"):
-        sql = (
-            f"SELECT d.hall_id, h.key, sum({cast}) FROM day_figures d, {each}(d.{col}) h "
-            "WHERE d.business_date BETWEEN :s AND :e AND d.scope = 'hall' GROUP BY d.hall_id, h.key"
-        )
-        for hall, key, n in conn.execute(
-            text(sql), {"s": period.start.isoformat(), "e": period.end.isoformat()}
-        ):
-            out[hall][col][int(key)] = int(n)
+    for start, end in stray:
+        for col in ("wait_hist", "service_hist"):
+            sql = (
+                f"SELECT d.hall_id, h.key, sum({cast}) FROM day_figures d, {each}(d.{col}) h "
+                "WHERE d.business_date BETWEEN :s AND :e AND d.scope = 'hall' GROUP BY d.hall_id, h.key"
+            )
+            for hall, key, n in conn.execute(text(sql), {"s": start.isoformat(), "e": end.isoformat()}):
+                into = out[hall][col]
+                into[int(key)] = into.get(int(key), 0) + int(n)
     return out
 
 
+def _summed(
+    conn: Connection, period: Period, scope: Scope, by: list[str], exact: bool = True
+) -> list[tuple[tuple[Any, ...], Acc]]:
+    """One scope's figures over the period added up by the database, grouped ``by`` some of its columns
+    (``hall_id``, ``key``; ``business_date`` reads the day rows alone): counts, sums and how many
+    hall-days each group has, from the stored month rows of the months the period covers whole and the
+    day rows around them. With ``exact`` a group of one hall-day keeps its exact P90s; otherwise (a
+    ranking of every window or staff member, the trend's days) no P90."""
+    d, m = models.DayFigures, models.MonthFigures
+    names = [*MONTH_SUMMED, "wait_p90_s", "service_p90_s"]
+    months, stray = _whole_months(period)
+    if "business_date" in by:
+        months, stray = [], [(period.start, period.end)]
+    parts: list[Any] = [
+        select(*[getattr(d, c) for c in by], literal(1).label("days"), *[getattr(d, c) for c in names]).where(
+            d.business_date.between(s.isoformat(), e.isoformat()), d.scope == scope.value
+        )
+        for s, e in stray
+    ]
+    if months:
+        parts.append(
+            select(*[getattr(m, c) for c in by], m.days, *[getattr(m, c) for c in names]).where(
+                m.month.in_(months), m.scope == scope.value
+            )
+        )
+    u = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    stmt = select(
+        *[u.c[c] for c in by],
+        func.sum(u.c.days),
+        *[func.sum(u.c[c]) for c in MONTH_SUMMED],
+        func.min(u.c.wait_p90_s),
+        func.min(u.c.service_p90_s),
+    ).group_by(*[u.c[c] for c in by])
+    out = []
+    n = len(by)
+    for r in conn.execute(stmt):
+        days, sums, (wait_p90, service_p90) = (
+            r[n],
+            dict(zip(MONTH_SUMMED, r[n + 1 : -2], strict=True)),
+            r[-2:],
+        )
+        acc = Acc(
+            counts={c: int(sums[c] or 0) for c in COUNTS},
+            levels={lv: int(sums[f"level_{lv}"] or 0) for lv in range(1, 6)},
+            sums={c: float(sums[c] or 0) for c in SUMS},
+            rows=int(days),
+            with_hist=False,
+        )
+        if exact and acc.rows == 1:
+            acc.exact = {"wait_p90_s": wait_p90, "service_p90_s": service_p90}
+        out.append((tuple(r[:n]), acc))
+    return out
+
+
+def _followups_by_member(
+    conn: Connection, period: Period, as_of: dt.date
+) -> tuple[dict[Any, FollowupRates], dict[Any, FollowupRates], dict[Any, FollowupRates]]:
+    """The follow-up rates of every hall, hall window and hall staff member from one pass over the facts
+    (three GROUP BYs read the same rows three times)."""
+    f = models.FollowupFact
+    halls: dict[Any, FollowupRates] = defaultdict(FollowupRates)
+    windows: dict[Any, FollowupRates] = defaultdict(FollowupRates)
+    staff: dict[Any, FollowupRates] = defaultdict(FollowupRates)
+    by = [f.hall_id, f.window_number, f.staff_id]
+    for (hall, window, member), kind, due, on_time in _followup_rows(conn, period, as_of, None, by):
+        halls[(hall,)].add(kind, due, on_time)
+        windows[(hall, window)].add(kind, due, on_time)
+        staff[(hall, member)].add(kind, due, on_time)
+    return halls, windows, staff
+
+
 def street_report(conn: Connection, period: Period, as_of: dt.date | None = None) -> Report:
+    """Every sum is added up by the database (per hall, per day, per window, per staff member) and each
+    hall's distributions come from the stored month sums, so the request reads a few thousand rows
+    whatever the number of hall-days."""
     as_of = _as_of(period, as_of)
     _fresh(conn, period)
     names = {h: m["name"] for h, m in _halls(conn).items()}
-    t = models.DayFigures
-    plain = [c for c in t.__table__.columns if c.name not in ("wait_hist", "service_hist")]
-    rows = list(
-        conn.execute(
-            select(*plain).where(
-                t.business_date.between(period.start.isoformat(), period.end.isoformat()),
-                t.scope == Scope.HALL.value,
-            )
-        )
-    )
-    per_hall: dict[str, Acc] = defaultdict(Acc)
-    for r in rows:
-        per_hall[r.hall_id].add(dict(r._mapping))
+    per_hall = {h: acc for (h,), acc in _summed(conn, period, Scope.HALL, ["hall_id"])}
     street = Acc()
-    for r in rows:  # the street's counts and sums: every hall-day row, none of them exact on its own
-        street.add(dict(r._mapping))
+    for each in per_hall.values():  # the street's counts and sums
+        street.add({**each.counts, **{f"level_{lv}": n for lv, n in each.levels.items()}, **each.sums})
     street.exact = None
     street.with_hist = True
     for hall, hists in _hall_hists(conn, period).items():
@@ -316,7 +390,7 @@ def street_report(conn: Connection, period: Period, as_of: dt.date | None = None
             into = getattr(street, name)
             for b, n in hists[name].items():
                 into[b] = into.get(b, 0) + n
-    fu_hall = _followups(conn, period, as_of, None, [models.FollowupFact.hall_id])
+    fu_hall, fu_win, fu_staff = _followups_by_member(conn, period, as_of)
     fu_street = FollowupRates()
     for rates in fu_hall.values():
         for k in FollowupKind:
@@ -325,24 +399,22 @@ def street_report(conn: Connection, period: Period, as_of: dt.date | None = None
         Line(Scope.HALL, h, "", names.get(h, h), acc.figures(), fu_hall.get((h,), FollowupRates()))
         for h, acc in per_hall.items()
     ]
-    fu_win = _followups(
-        conn, period, as_of, None, [models.FollowupFact.hall_id, models.FollowupFact.window_number]
-    )
     windows = [
         Line(Scope.WINDOW, h, k, f"{names.get(h, h)} {_window_label(k)}", acc.figures(), fu_win.get((h, k), FollowupRates()))
-        for (h, k), acc in _grouped(conn, period, Scope.WINDOW, None).items()
+        for (h, k), acc in _summed(conn, period, Scope.WINDOW, ["hall_id", "key"], exact=False)
     ]  # fmt: skip
-    fu_staff = _followups(
-        conn, period, as_of, None, [models.FollowupFact.hall_id, models.FollowupFact.staff_id]
-    )
     staff_names = _staff_names(conn, None)
     staff = [
         Line(Scope.STAFF, h, k, f"{staff_names.get((h, k), k)}（{names.get(h, h)}）", acc.figures(),
              fu_staff.get((h, k), FollowupRates()))
-        for (h, k), acc in _grouped(conn, period, Scope.STAFF, None).items()
+        for (h, k), acc in _summed(conn, period, Scope.STAFF, ["hall_id", "key"], exact=False)
     ]  # fmt: skip
+    trend = [
+        (dt.date.fromisoformat(d), acc.figures())
+        for (d,), acc in sorted(_summed(conn, period, Scope.HALL, ["business_date"], exact=False))
+    ]
     return Report(
-        period, as_of, Scope.STREET, None, None, "全街道", street.figures(), fu_street, _trend(rows),
+        period, as_of, Scope.STREET, None, None, "全街道", street.figures(), fu_street, trend,
         {Scope.HALL: ranked(halls), Scope.WINDOW: ranked(windows), Scope.STAFF: ranked(staff)},
         names, dt.datetime.now(dt.UTC),
     )  # fmt: skip

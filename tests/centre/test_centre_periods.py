@@ -7,12 +7,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections import Counter
 from pathlib import Path
 
 import openpyxl
 import pytest
 import requests
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import Connection, select
 
 from kiosk.config.schema import HallConfig
 from kiosk.db import models as km
@@ -20,7 +22,8 @@ from kiosk.db.database import Database
 from kiosk.engine.clock import ManualClock
 from kiosk.engine.engine import QueueEngine
 from sync import signing
-from sync.centre import day_store, periods
+from sync.centre import day_store, models, periods
+from sync.centre.db import alembic_config
 from sync.centre.periods import PeriodError, PeriodKind, Scope, parse_period
 from sync.client.kiosk_source import KioskOutboxSource
 from sync.client.pusher import Pusher
@@ -210,6 +213,65 @@ def test_every_figure_of_the_period_against_the_hand_computation(two_halls: Runn
     assert w1.figures.called == 3 and [d for d, _ in w1.trend] == [D1, D2]
     services = {ln.key: ln.figures for ln in hall.lines[Scope.SERVICE]}
     assert services["minimum_living"].finished == 2 and services["pension_enrol"].finished == 2
+
+
+def _month_sums(conn: Connection) -> dict[tuple[str, str], tuple[dict[str, int], dict[str, int]]]:
+    """Each hall-month's histograms as the hall-day rows add up (the stored month sums must equal them)."""
+    out: dict[tuple[str, str], tuple[Counter[str], Counter[str]]] = {}
+    f = models.DayFigures
+    for hall, day, w, sv in conn.execute(
+        select(f.hall_id, f.business_date, f.wait_hist, f.service_hist).where(f.scope == "hall")
+    ):
+        wait, service = out.setdefault((hall, day[:7]), (Counter(), Counter()))
+        wait.update(w)
+        service.update(sv)
+    return {k: (dict(w), dict(sv)) for k, (w, sv) in out.items()}
+
+
+def _stored_months(conn: Connection) -> dict[tuple[str, str], tuple[dict[str, int], dict[str, int]]]:
+    m = models.MonthFigures
+    rows = conn.execute(select(m.hall_id, m.month, m.wait_hist, m.service_hist).where(m.scope == "hall"))
+    return {(h, mo): (w, sv) for h, mo, w, sv in rows}
+
+
+def _month_rows(conn: Connection) -> list[dict[str, object]]:
+    m = models.MonthFigures
+    return [dict(r._mapping) for r in conn.execute(select(m).order_by(m.hall_id, m.scope, m.key))]
+
+
+def test_whole_months_read_the_stored_month_sums(two_halls: RunningCentre) -> None:
+    """November, Q4 and 2026 cover the three days in whole months, which the street report reads from
+    ``month_figures``: the same figures, rankings and trend as from the day rows; the stored month sums
+    equal the hall-days' after a day is recomputed again, and the migration backfills the same rows."""
+    engine = two_halls.engine
+    with engine.connect() as conn:
+        by_days = periods.street_report(conn, parse_period(PERIOD), as_of=AS_OF)
+        for token in ("2026-11", "2026-Q4", "2026"):
+            whole = periods.street_report(conn, parse_period(token), as_of=AS_OF)
+            assert whole.figures == by_days.figures
+            for scope in (Scope.HALL, Scope.WINDOW, Scope.STAFF):
+                assert [(ln.hall_id, ln.key, ln.figures) for ln in whole.lines[scope]] == [
+                    (ln.hall_id, ln.key, ln.figures) for ln in by_days.lines[scope]
+                ]
+            assert whole.trend == by_days.trend
+        stored = _stored_months(conn)
+        assert set(stored) == {("hall-a", "2026-11"), ("hall-b", "2026-11")}
+        assert stored == _month_sums(conn)
+        rows = _month_rows(conn)
+    assert {(r["scope"], r["days"]) for r in rows if r["hall_id"] == "hall-a"} >= {("hall", 3), ("window", 2)}
+    assert by_days.figures.wait_p90_s == 1800.0 and by_days.figures.service_p90_s == 1200.0
+    with engine.begin() as conn:  # a push marks a day again: the month is added up anew, not onto itself
+        day_store.mark_dirty(conn, "hall-a", [D2.isoformat()], dt.datetime.now(dt.UTC))
+        assert day_store.refresh_dirty(conn) == 1
+    with engine.connect() as conn:
+        assert _month_rows(conn) == rows
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0004")
+        command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        assert _month_rows(conn) == rows
 
 
 def test_the_pages_and_exports_of_the_period(two_halls: RunningCentre) -> None:
