@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from sync.centre import devices
 from sync.centre.figures import SHANGHAI
-from sync.centre.report_pages import render
+from sync.centre.pages import render
 from sync.centre.settings import CentreSettings
 
 LEVEL_TEXT = {

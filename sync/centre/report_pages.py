@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import jinja2
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,6 +17,7 @@ from sqlalchemy import Engine
 
 from sync.centre import day_store, report_export, summary_html
 from sync.centre.figures import SHANGHAI
+from sync.centre.pages import render
 from sync.centre.periods import (
     FORMATS,
     FollowupRates,
@@ -39,26 +37,6 @@ from sync.contract.figures import Figures
 # One way of writing a rate and a duration on every centre page.
 pct = summary_html.pct
 mins = summary_html.mins
-
-_TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-
-@cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["css"] = (_TEMPLATES / "summary.css").read_text(encoding="utf-8")
-    return env
-
-
-def render(template: str, **context: Any) -> str:
-    return _environment().get_template(template).render(**context)
-
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RANKED_ON_STREET = 10
