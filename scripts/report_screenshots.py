@@ -8,6 +8,8 @@ one kiosk with a low disk); Chromium photographs:
     docs/screenshots/centre/report-week-phone.png  the same at a phone's width (one column)
     docs/screenshots/centre/report-hall.png        one hall's week: windows and staff ranked
     docs/screenshots/centre/devices.png            /devices: a line per hall, the alert list
+    docs/screenshots/centre/night-phone.png        the street's night page at a phone's width
+    docs/screenshots/centre/devices-phone.png      /devices at a phone's width
 
     .venv/bin/python scripts/report_screenshots.py
 """
@@ -25,7 +27,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 
@@ -112,6 +113,8 @@ def main() -> None:
         shoot(f"{centre.url}/report/2026-W48", OUT / "report-week-phone.png", "390,2400")
         shoot(f"{centre.url}/report/2026-W48/hall/H01", OUT / "report-hall.png", "1400,2300")
         shoot(f"{centre.url}/devices", OUT / "devices.png", "1500,900")
+        shoot(f"{centre.url}/summary/{WEEK[-1]}", OUT / "night-phone.png", "390,2600")
+        shoot(f"{centre.url}/devices", OUT / "devices-phone.png", "390,1100")
 
 
 if __name__ == "__main__":
