@@ -20,13 +20,16 @@ from kiosk.services.health_monitor import HealthMonitor
 from kiosk.services.heartbeat_link import collect
 from kiosk.services.sync_link import SyncLink
 from sync import signing
+from sync.centre import day_store, device_pages, devices
 from sync.client.heartbeat import HeartbeatSender, send
 from sync.client.kiosk_source import KioskOutboxSource
+from sync.client.pusher import Pusher
 from sync.client.scheduler import SyncScheduler
 from sync.client.session import SignedClient, SyncError
 from sync.client.state import SyncPhase
 from sync.contract.heartbeat import Heartbeat
-from tests.sync_support import RunningCentre
+from tests.sync_simulate import hall_day
+from tests.sync_support import RunningCentre, fill_outbox
 
 
 def beat(printer: str = "ok", since: dt.datetime | None = None, **extra: object) -> Heartbeat:
@@ -90,6 +93,50 @@ def test_a_heartbeat_turns_the_hall_red_raises_the_alert_and_clears_it(
     )
     page = requests.get(f"{centre.url}/devices", timeout=30).text
     assert "甲社区：磁盘剩余 300 MB" in page and "甲社区：时钟偏差 -5 分钟" in page
+
+
+def test_a_day_not_closed_by_eight_next_morning_raises_the_alert_and_its_close_clears_it(
+    centre: RunningCentre, tmp_path: Path
+) -> None:
+    """A hall pushes Wednesday's records without the 日结: on Thursday at 07:59 (Shanghai) nothing is
+    due yet, at 08:01 the hall is red with 昨日未日结; once its kiosk sends the close, the alert is gone."""
+    day = dt.date(2026, 11, 25)
+    local_8 = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC) - dt.timedelta(hours=8)
+    events = hall_day("H1", "K1", day, tickets=6, windows=2, seed=3)
+    close = [e for e in events if e["type"] == "day.closed"]
+    assert len(close) == 1
+    settings = centre.enrol("K1", "H1", str(tmp_path), hall_name="甲社区")
+    client = SignedClient(settings, signing.KioskKey.load(settings.key_file))
+    db = Database(tmp_path / "K1.db")
+    limits = devices.Thresholds()  # the defaults: closed by 08:00
+
+    def push(batch: list[dict[str, object]]) -> None:
+        fill_outbox(db, batch)
+        Pusher(KioskOutboxSource(db), client).push_all()
+        with centre.engine.begin() as conn:  # as the server's refresher does within seconds
+            day_store.refresh_dirty(conn)
+
+    def alerts_at(now: dt.datetime) -> tuple[devices.Level, list[str]]:
+        (hall,) = _live(centre, now, limits)
+        return hall.level, [a.text for a in hall.alerts if a.kind == "not_closed"]
+
+    try:
+        push([e for e in events if e["type"] != "day.closed"])
+        assert alerts_at(local_8 - dt.timedelta(minutes=1))[1] == []
+        level, raised = alerts_at(local_8 + dt.timedelta(minutes=1))
+        assert level == devices.Level.BAD and raised == ["昨日未日结（已过 08:00）"]
+        late = local_8 + dt.timedelta(minutes=1)
+        page = device_pages.render_devices(_live(centre, late, limits), late, limits)
+        assert "甲社区：昨日未日结（已过 08:00）" in page
+        push(close)
+        assert alerts_at(local_8 + dt.timedelta(minutes=1))[1] == []
+    finally:
+        db.close()
+
+
+def _live(centre: RunningCentre, now: dt.datetime, limits: devices.Thresholds) -> list[devices.HallLive]:
+    with centre.engine.connect() as conn:
+        return devices.street_live(conn, now, limits)
 
 
 def test_a_heartbeat_is_signed_and_checked(centre: RunningCentre, tmp_path: Path) -> None:
