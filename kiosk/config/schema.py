@@ -202,6 +202,8 @@ class RosterEntry(_Strict):
     staff_id: str = Field(pattern=r"^[A-Za-z0-9-]{1,16}$")
     """The 工号, as the street knows the staff member."""
     name: str = Field(min_length=1, max_length=20)
+    """Their name, as the staff screen and the street's pages show it (工号 and name are all that leave
+    the hall)."""
     pin_hash: str = Field(pattern=r"^pbkdf2_sha256\$\d+\$[0-9a-f]+\$[0-9a-f]+$")
     """PBKDF2 hash of the staff member's own PIN (`kiosk-admin hash-pin`)."""
 

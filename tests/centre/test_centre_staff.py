@@ -5,6 +5,7 @@ centre keeps figures per staff member and learns their names from the sign-ins."
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from kiosk.engine.staffing import SignInRefused
 from sync.centre import day_store, models, periods
 from sync.centre.periods import Scope, parse_period
 from tests.centre.test_centre_periods import D1, Hall, at, push
+from tests.conftest import ROOT
 from tests.sync_support import RunningCentre
 
 ROSTER = [
@@ -102,3 +104,23 @@ def test_calls_handlings_and_ratings_belong_to_who_served(
     assert [ln.label for ln in report.lines[Scope.STAFF]] == ["王芳", "李强"]  # ranked by 满意率
     assert staff["1002"].followups.due["callback"] == 1  # 李强's 差评: its 回访 is due in the period
     assert report.figures.finished == 3 and one.title.startswith("李强") and one.figures.dissatisfied == 1
+
+
+def test_the_sample_roster_signs_in_with_the_demo_pins_the_readme_gives(
+    sample_config: HallConfig, tmp_path: Path
+) -> None:
+    """The kiosk demo can show 签到: the sample configuration's roster takes exactly the PINs README
+    documents for it, and refuses another."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    demo = re.findall(r"(\d{4}) (\w+) PIN (\d{4})", readme)
+    assert [(r.staff_id, r.name) for r in sample_config.staff.roster] == [(s, n) for s, n, _ in demo]
+    db = Database(tmp_path / "k.db")
+    try:
+        e = Hall(sample_config, db, "K1").engine
+        for window, (staff_id, name, pin) in enumerate(demo, 1):
+            with pytest.raises(SignInRefused):
+                e.sign_in(window, staff_id, "0000")
+            assert e.sign_in(window, staff_id, pin) == name
+        assert sorted(s for s, _ in e.on_duty().values()) == [s for s, _, _ in demo]
+    finally:
+        db.close()
