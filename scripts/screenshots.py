@@ -4,7 +4,7 @@ Each size runs under its own Xvfb of exactly that size, with the simulated print
 a fixed clock (a Wednesday at 10:00) so the pictures are stable. A pilot presses the buttons with real
 X pointer events, like the UI tests do.
 
-Usage:  python scripts/screenshots.py [--out docs/screenshots] [--size 1920x1080 ...]
+Usage:  python scripts/screenshots.py [--out docs/screenshots] [--size 1920x1080 ...] [--variant hall-3-services ...]
 Needs:  Xvfb and a Chinese font (fonts-wqy-microhei or fonts-noto-cjk).
 """
 
@@ -207,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--size", action="append", choices=SIZES)
+    variants = ("main", "broken", *(f"hall-{h}" for h in HALLS))
+    parser.add_argument(
+        "--variant", action="append", choices=variants, help="only these runs (default: all of them)"
+    )
     parser.add_argument("--child", nargs=3, metavar=("SIZE", "OUT", "VARIANT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -225,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             with tempfile.TemporaryDirectory() as home:
                 env = display.env(home)
                 env.setdefault("SDL_AUDIODRIVER", "dummy")
-                for variant in ("main", "broken", *(f"hall-{h}" for h in HALLS)):
+                for variant in args.variant or variants:
                     cmd = [sys.executable, __file__, "--child", size, str(out), variant]
                     failed |= subprocess.run(cmd, env=env, timeout=300).returncode
         finally:

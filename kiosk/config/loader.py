@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from kiosk.config.crossref import cross_reference_problems
+from kiosk.config.icons import icon_file_problems, resolve_icon_files
 from kiosk.config.schema import HallConfig
 
 Loc = tuple[str | int, ...]
@@ -154,7 +155,9 @@ def _pattern_hint(loc: Loc) -> str:
     }.get(str(last), "")
 
 
-def parse_config_text(text: str, file: str = "<config>") -> HallConfig:
+def parse_config_text(text: str, file: str = "<config>", base: Path | None = None) -> HallConfig:
+    """The config in `text`; icon files are looked for in `base` (the config file's folder, else
+    the current one)."""
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -169,11 +172,12 @@ def parse_config_text(text: str, file: str = "<config>") -> HallConfig:
             ]
         ) from None
     lines = _LineMap(root)
+    folder = base if base is not None else Path.cwd()
     if not isinstance(data, dict):
         raise ConfigError([ConfigProblem(file, 1, "", "the file must be a mapping of hall settings")])
     problems = [
         ConfigProblem(file, lines.line(loc), field_path(loc), msg, hint)
-        for loc, msg, hint in cross_reference_problems(data)
+        for loc, msg, hint in [*cross_reference_problems(data), *icon_file_problems(data, folder)]
     ]
     problems += [
         ConfigProblem(
@@ -192,7 +196,7 @@ def parse_config_text(text: str, file: str = "<config>") -> HallConfig:
         problems.extend(_validation_problems(err, file, lines))
     if problems or config is None:
         raise ConfigError(problems)
-    return config
+    return resolve_icon_files(config, folder)
 
 
 def load_config(path: str | Path) -> HallConfig:
@@ -205,4 +209,4 @@ def load_config(path: str | Path) -> HallConfig:
         raise ConfigError(
             [ConfigProblem(str(p), 1, "", f"not UTF-8 text ({exc.reason})", "save as UTF-8")]
         ) from None
-    return parse_config_text(text, str(p))
+    return parse_config_text(text, str(p), p.parent)

@@ -100,8 +100,14 @@ class Service(_Strict):
     guide: Guide = Field(default_factory=Guide)
     """The 办事指南."""
     icon: str = ""
-    """A picture on this service's button (a shipped icon name, see `home.categories[].icon`);
-    empty = the button shows only its category's colour."""
+    """A picture on this service's button: a shipped icon name (see `home.categories[].icon`) or a
+    PNG file (white on transparent, relative to this config file's folder); empty = the button
+    shows only its category's colour, the category's picture being on its heading."""
+
+    @field_validator("icon")
+    @classmethod
+    def _known_icon(cls, value: str) -> str:
+        return known_icon(value)
 
 
 class KeypadRef(_Strict):
@@ -286,6 +292,13 @@ SHIPPED_ICONS = (
 """The icons drawn for this product (assets/icons/, sources in assets/icons/src/)."""
 
 
+def known_icon(value: str) -> str:
+    """A shipped icon's name or a .png file name (the loader checks that the file is there)."""
+    if value and value not in SHIPPED_ICONS and not value.lower().endswith(".png"):
+        raise ValueError(f"unknown icon '{value}'; shipped: {', '.join(SHIPPED_ICONS)}, or a .png file")
+    return value
+
+
 def _relative_luminance(hex_colour: str) -> float:
     def channel(c: int) -> float:
         v = c / 255
@@ -306,7 +319,7 @@ class CategoryLook(_Strict):
     name: str = Field(min_length=1)
     """The category exactly as written in `services[].category`, e.g. 社保医保."""
     icon: str = ""
-    """Its picture: one of the shipped icons (social_insurance 社保医保, civil_affairs 民政救助, health
+    """Its picture: a PNG file beside the config (white on transparent) or one of the shipped icons (social_insurance 社保医保, civil_affairs 民政救助, health
     卫健计生, disability 残联, household 户籍, general 综合受理, party_veterans 党群与退役军人服务,
     employment 就业创业, elderly 养老服务, legal 法律服务, consult 咨询, generic). Empty = the shipped
     icon for the usual name, else generic."""
@@ -317,9 +330,7 @@ class CategoryLook(_Strict):
     @field_validator("icon")
     @classmethod
     def _known_icon(cls, value: str) -> str:
-        if value and value not in SHIPPED_ICONS:
-            raise ValueError(f"unknown icon '{value}'; shipped: {', '.join(SHIPPED_ICONS)}")
-        return value
+        return known_icon(value)
 
     @field_validator("colour")
     @classmethod

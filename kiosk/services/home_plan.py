@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk.config.schema import HallConfig, Service, white_text_contrast
+from kiosk.config.schema import SHIPPED_ICONS, HallConfig, Service, white_text_contrast
 
 ICONS = Path(__file__).resolve().parents[2] / "assets" / "icons"
 
@@ -44,6 +44,16 @@ SPARE_COLOURS = ("#2E5E8C", "#6B3D7A", "#40645A", "#7D4B2A", "#50556B", "#7A2F55
 FIRST_ASK_COLOUR = "#8B3E00"
 
 
+def icon_file(icon: str) -> str:
+    """The PNG of an icon as configured: a shipped name, or a file the loader made absolute."""
+    return str(ICONS / f"{icon}.png") if icon in SHIPPED_ICONS else icon
+
+
+def service_icon(service: Service) -> str:
+    """The picture on a service's button: its own, or none (its category's is on the heading)."""
+    return icon_file(service.icon) if service.icon else ""
+
+
 def rgba(hex_colour: str, alpha: float = 1.0) -> tuple[float, float, float, float]:
     r, g, b = (int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
     return (r, g, b, alpha)
@@ -66,7 +76,7 @@ class Group:
 
     @property
     def icon_path(self) -> str:
-        return str(ICONS / f"{self.icon}.png")
+        return icon_file(self.icon)
 
 
 def look_for(config: HallConfig, category: str, index: int = 0) -> tuple[str, str]:
@@ -257,3 +267,16 @@ def balanced(name: str, per_line: float) -> str:
             cut = at
             break
     return f"{name[:cut]}\n{name[cut:]}"
+
+
+def name_fit(name: str, width: float, size: float, smallest: float = 0.75) -> tuple[str, int]:
+    """A name for a box `width` px wide at `size` px: on one line, shrunk a little if need be (to
+    `smallest` of the size at most), else on two balanced lines shrunk until the longer one fits.
+    A CJK character is about as wide as the font is high."""
+    if len(name) * size <= width or "\n" in name:
+        return name, int(size)
+    if width / len(name) >= size * smallest:
+        return name, int(width / len(name))
+    text = balanced(name, width / size)
+    longest = max(len(line) for line in text.split("\n"))
+    return text, int(max(size * smallest, min(size, width / max(1, longest))))

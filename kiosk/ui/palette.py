@@ -25,32 +25,23 @@ WHITE: Colour = (1, 1, 1, 1)
 TICKER: Colour = (1, 0.9, 0.4, 1)
 OVERLAY: Colour = (0.04, 0.16, 0.36, 0.97)
 CALL_YELLOW: Colour = (1.0, 0.835, 0.29, 1)  # #FFD54A, the window number on a call
+CALL_WORD: Colour = (1, 0.85, 0.35, 1)  # 叫号 / 再次呼叫 above a call
+OVERLAY_NOTE: Colour = (0.8, 0.86, 0.95, 1)  # the latest calls and the hint on a full-screen call
+ON_BAR: Colour = (1, 1, 1, 0.18)  # a button on the top bar: the bar lightened
+ON_BAR_FAINT: Colour = (1, 1, 1, 0.12)  # 工作人员 on the ticker bar, there for staff only
+ON_BANNER: Colour = (0, 0, 0, 0.25)  # 取消 on a mode banner: the banner darkened
+SCRIM: Colour = (0, 0, 0, 0.45)  # behind a sheet over the staff screen
+MODAL_SCRIM: Colour = (0, 0, 0, 0.55)  # behind the 绿色通道 picker
+# A button that cannot be pressed now still says why (「今日号源已取完」), so its words stay readable:
+# dark on a light grey, unlike every pressable button's white on a colour.
+DISABLED: Colour = (0.80, 0.81, 0.84, 1)
+DISABLED_TEXT: Colour = (0.25, 0.27, 0.31, 1)
 
 PX_PER_MM = 2.75
 """A 1920×1080 (or 1080×1920) panel of 32 inches, the usual floor-standing 取号机: 698 mm / 1920 px.
 A smaller panel makes every millimetre more pixels, so 20 mm here is 20 mm or more there."""
 MIN_TARGET_MM = 20
 MIN_TARGET_PX = round(MIN_TARGET_MM * PX_PER_MM)
-
-TEXT_ON: tuple[tuple[str, Colour, Colour, bool], ...] = (
-    # (where, text, background, large text)
-    ("body text on the page", TEXT, BG, False),
-    ("body text on a card", TEXT, PANEL, False),
-    ("muted notes on a card", MUTED, PANEL, False),
-    ("muted notes on the page", MUTED, BG, False),
-    ("headings on a card", PRIMARY, PANEL, False),
-    ("button labels", WHITE, PRIMARY, False),
-    ("pressed button labels", WHITE, PRIMARY_DOWN, False),
-    ("绿色通道 button and banner", WHITE, GREEN, False),
-    ("长者模式 on, guide banner", WHITE, ORANGE, False),
-    ("faults", WHITE, RED, False),
-    ("fault headings on a card", RED, PANEL, False),
-    ("top bar", WHITE, TOPBAR, False),
-    ("ticker", TICKER, TOPBAR, False),
-    ("call overlay", WHITE, OVERLAY, True),
-    ("call overlay window number", CALL_YELLOW, OVERLAY, True),
-    ("muted button labels", WHITE, MUTED, False),
-)
 
 
 def luminance(c: Colour) -> float:
@@ -70,3 +61,31 @@ def contrast(text: Colour, background: Colour) -> float:
     """WCAG 2.x contrast ratio (1–21) of opaque text on an opaque background."""
     a, b = sorted((luminance(text), luminance(background)), reverse=True)
     return (a + 0.05) / (b + 0.05)
+
+
+TEXT_ON: tuple[tuple[str, Colour, Colour, bool], ...] = (
+    # (where, text, background, large text)
+    ("body text on the page", TEXT, BG, False),
+    ("body text on a card", TEXT, PANEL, False),
+    ("muted notes on a card", MUTED, PANEL, False),
+    ("muted notes on the page", MUTED, BG, False),
+    ("headings on a card", PRIMARY, PANEL, False),
+    ("button labels", WHITE, PRIMARY, False),
+    ("pressed button labels", WHITE, PRIMARY_DOWN, False),
+    ("绿色通道 button and banner", WHITE, GREEN, False),
+    ("长者模式 on, guide banner", WHITE, ORANGE, False),
+    ("faults", WHITE, RED, False),
+    ("fault headings on a card", RED, PANEL, False),
+    ("top bar", WHITE, TOPBAR, False),
+    ("ticker", TICKER, TOPBAR, False),
+    ("call overlay", WHITE, OVERLAY, True),
+    ("call overlay window number", CALL_YELLOW, OVERLAY, True),
+    ("muted button labels", WHITE, MUTED, False),
+    ("a button that cannot be pressed now", DISABLED_TEXT, DISABLED, False),
+    ("叫号 on a call", CALL_WORD, OVERLAY, True),
+    ("notes on a full-screen call", OVERLAY_NOTE, OVERLAY, False),
+    ("a button on the top bar", WHITE, over(ON_BAR, TOPBAR), False),
+    ("工作人员 on the ticker bar", WHITE, over(ON_BAR_FAINT, TOPBAR), False),
+    ("取消 on the 绿色通道 banner", WHITE, over(ON_BANNER, GREEN), False),
+    ("取消 on the 办事指南 banner", WHITE, over(ON_BANNER, ORANGE), False),
+)

@@ -588,6 +588,8 @@ def out_of_service(p: Any, rt: Any, data: Path) -> None:
     text = screen_text(p)
     assert "暂停服务" in text and "请到窗口咨询工作人员" in text, text
     assert rows(data, "SELECT count(*) FROM tickets") == [(0,)]
+    failures = legible(p, "out of service")
+    assert not failures, "\n".join(["not legible:", *failures])
     rt.printer_sim.set_state("ready")
     p.wait(lambda: p.app.sm.current == "home", 15, "home once the printer is back")
 
@@ -766,6 +768,20 @@ def check_home_page(p: Any) -> list[str]:
     for b in services + tiles:
         ratio = palette.contrast(palette.WHITE, tuple(b.bg))
         assert ratio >= 4.5, (b.key, tuple(b.bg), ratio)
+    # A service's own picture on its button (drawn from its file); the others carry none, their
+    # category's being on the heading and the tile.
+    from kiosk.services import home_plan
+
+    config = p.app.config_hall
+    for b in services:
+        assert b.icon == home_plan.service_icon(config.service(b.key)), (b.key, b.icon)
+        if b.icon:
+            assert b._icon_rect.texture is not None and b._icon_rect.texture.size[0] > 0, (b.key, b.icon)
+    looks = {g.name: g.icon_path for g in home_plan.groups(config)}
+    for h in headings:
+        assert h.icon == looks[h.name], (h.name, h.icon)
+    for t in tiles:
+        assert t.icon == looks[t.name], (t.name, t.icon)
     solid = buttons + headings
     for i, a in enumerate(solid):
         for b in solid[i + 1 :]:
@@ -784,6 +800,10 @@ def check_home_page(p: Any) -> list[str]:
         assert not isinstance(h, KioskButton) and not h.children[0].__class__.__name__.endswith("Button")
     for f in frames:
         assert sum(_overlap(_window_box(f), _window_box(g)) for g in frames) == 1, "sections overlap"
+    from tests.ui.legibility import check_screen
+
+    found, _checked = check_screen(f"home {'tiles' if tiles else 'page'} at scale {p.app.theme.scale}")
+    assert not found, "\n".join(["not legible:", *map(str, found)])
     return [b.key for b in services]
 
 
@@ -914,6 +934,129 @@ def elder_spoken_help(p: Any, rt: Any, data: Path) -> None:
     assert again.ready["service:social_card"].name in after
     kept = set(before) - {spoken.ready["service:social_card"].name}
     assert all(after[n] == before[n] for n in kept)
+
+
+# ---- every screen legible ----------------------------------------------------------------------------
+def legible(p: Any, where: str, elder: tuple[bool, ...] = (False, True)) -> list[str]:
+    """The screen as it is now, in normal and 长者模式: every text's contrast against what it is
+    drawn on, and every button's size (tests/ui/legibility.py). Returns what fails."""
+    from tests.ui.legibility import check_screen
+
+    failures: list[str] = []
+    for e in elder:
+        p.ui(p.app._poke)  # someone at the screen: an idle kiosk turns 长者模式 off
+        p.ui(lambda v=e: setattr(p.app.theme, "elder", v))
+        home = p.app.screen("home")
+        p.wait(lambda h=home: p.app.sm.current != "home" or h.laid_out(), 5, "the home laid out")
+        for _ in range(3):  # layout, then the texts it resized, then the frame drawn
+            p.ui(lambda: None)
+            time.sleep(0.05)
+        found, checked = p.ui(lambda e=e: check_screen(f"{where}{' 长者模式' if e else ''}"))
+        assert checked > 0, (where, "no text found on the canvas")
+        failures += [str(f) for f in found]
+    p.ui(lambda: setattr(p.app.theme, "elder", False))
+    return failures
+
+
+@scenario
+def every_screen_legible(p: Any, rt: Any, data: Path) -> None:
+    """Each screen and state of the kiosk, normal and 长者模式: text at WCAG AA on what it is drawn on,
+    buttons at least 20 mm. Collects every failure before failing, so one run lists them all."""
+    failures: list[str] = []
+    home = p.ui(lambda: p.app.screen("home"))
+    rt.issue_ticket("veteran_card", None).result(20)  # its cap is 1: the button says why, greyed
+    p.wait(lambda: home._refused.get("veteran_card"), 10, "veteran_card refused")
+    failures += legible(p, "home")
+    p.ui(lambda: setattr(home, "priority_label", "80岁以上老人"))
+    p.ui(lambda: setattr(home, "mode", "priority"))
+    failures += legible(p, "home 绿色通道")
+    p.ui(lambda: setattr(home, "mode", "guide"))
+    failures += legible(p, "home 办事指南")
+    p.ui(home.reset_modes)
+    p.tap("green_channel")
+    p.wait(lambda: p.find("priority_elderly"), 5, "the 绿色通道 picker")
+    failures += legible(p, "绿色通道 picker")
+    p.tap("priority_cancel")
+    p.tap("guide")
+    p.wait(lambda: p.app.sm.current == "guide", 5, "guide")
+    failures += legible(p, "guide")
+    p.tap("guide_social_card")
+    failures += legible(p, "guide social_card")
+    p.tap("guide_take")
+    on_ticket_screen(p, "printed")
+    failures += legible(p, "ticket printed")
+    p.tap("ticket_done")
+    rt.printer_sim.set_state("paper_out")
+    p.wait(lambda: rt.health().printer_state == "paper_out", 10, "the printer fault to be seen")
+    p.tap("residence_proof")
+    screen = on_ticket_screen(p, "fault")
+    p.wait(lambda: screen.qr_texture is not None, 10, "the QR code")
+    failures += legible(p, "ticket printer fault")
+    rt.printer_sim.set_state("ready")
+    p.tap("ticket_done")
+    p.wait(lambda: p.app.sm.current == "home", 5, "home")
+    overlay = p.ui(lambda: p.app.overlay)
+    p.ui(lambda: setattr(p.app, "_last_touch", -1e9))  # nobody at the screen: a full-screen call
+    rt.window_op("call_next", 1).result(10)
+    p.wait(lambda: overlay.showing and not overlay.compact and overlay.parent, 10, "full-screen call")
+    failures += legible(p, "call overlay", elder=(False,))  # 长者模式 pokes the screen: a banner
+    p.tap_xy(500, 900)
+    p.wait(lambda: overlay.compact and overlay.parent, 5, "the call shrunk to a banner")
+    failures += legible(p, "call banner")
+    p.wait(lambda: not overlay.showing, 30, "the call gone")
+    p.tap("staff")
+    for k in "13":
+        p.tap(f"pin_{k}")
+    failures += legible(p, "PIN")
+    for k in "57":
+        p.tap(f"pin_{k}")
+    p.tap("pin_ok")
+    pin = p.ui(lambda: p.app.screen("pin"))
+    p.wait(lambda: pin.locked, 5, "locked")
+    failures += legible(p, "PIN locked", elder=(False,))  # the lock lasts 2 s
+    p.wait(lambda: not pin.locked, 10, "the lock to end")
+    for k in "2468":
+        p.tap(f"pin_{k}")
+    p.tap("pin_ok")
+    staff = p.ui(lambda: p.app.screen("staff"))
+    p.wait(lambda: p.app.sm.current == "staff" and staff.figures_text, 10, "the staff screen")
+    rt.issue_ticket("minimum_living", None).result(20)
+    rt.window_op("call_next", 3).result(10)
+    p.wait(lambda: not overlay.showing, 30, "the call gone")
+    failures += legible(p, "staff")
+    sheet = open_sheet(p, 3, "正在办理")
+    failures += legible(p, "window sheet")
+    p.tap("sheet_incomplete")
+    p.tap("material_1")
+    p.wait(lambda: sheet.missing, 5, "a material ticked")
+    failures += legible(p, "window sheet 材料不全")
+    p.tap("sheet_close")
+    p.wait(lambda: not staff.sheet_shown, 5, "the sheet closed")
+    p.tap("open_signin")
+    signin = p.ui(lambda: staff.ids.signin)
+    p.wait(lambda: signin.parent is not None, 10, "the sign-in sheet")
+    failures += legible(p, "sign-in sheet")
+    p.tap("signin_window_2")
+    type_on_pad(p, "1001")
+    p.tap("signin_next")
+    type_on_pad(p, "9999")
+    p.tap("signin_ok")
+    p.wait(lambda: "工号或密码不对" in signin.message, 10, "the wrong PIN refused")
+    failures += legible(p, "sign-in sheet refused")
+    p.tap("signin_close")
+    p.wait(lambda: not staff.signin_shown, 5, "the sheet closed")
+    p.tap("staff_exit")
+    p.wait(lambda: p.app.sm.current == "home", 5, "home")
+    rt.engine.clock.set(rt.engine.clock.now().replace(hour=12, minute=30))  # 20:30 in Shanghai
+    p.wait(lambda: p.app.sm.current == "closed", 10, "the closed screen")
+    failures += legible(p, "closed")
+    assert not failures, "\n".join(["not legible:", *failures])
+
+
+every_screen_legible.config_changes = {  # type: ignore[attr-defined]
+    "services__10__daily_cap": 1,
+    **staff_sign_in.config_changes,  # type: ignore[attr-defined]
+}
 
 
 # ---- process ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from kiosk.config.loader import load_config
+from kiosk.config.loader import ConfigError, load_config
 from kiosk.config.schema import SHIPPED_ICONS, CategoryLook, white_text_contrast
 from kiosk.services import home_plan
 from kiosk.ui import palette
@@ -118,3 +118,77 @@ def test_icons_are_rendered_from_their_svg_sources() -> None:
             )
             assert diff < 2, (name, "re-run scripts/make_icons.py")
             assert 0.08 < sum(1 for v in a.getdata() if v > 128) / (a.width * a.height) < 0.7, name
+
+
+# ---- a hall's own icons --------------------------------------------------------------------------
+def _hall_with_icon(tmp_path: Path, icon: str) -> Path:
+    """The three-service hall written to tmp_path with social_card's icon set to `icon`."""
+    text = HALLS["three"].read_text(encoding="utf-8").replace("icon: social-card.png", f"icon: {icon}")
+    path = tmp_path / "hall.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_service_with_its_own_icon_shows_it_the_others_their_category_s(tmp_path: Path) -> None:
+    config = load_config(HALLS["three"])
+    (group,) = home_plan.groups(config)
+    own = {s.code: home_plan.service_icon(s) for s in group.services}
+    assert own["social_card"] == str((HALLS["three"].parent / "social-card.png").resolve())
+    assert Path(own["social_card"]).is_file()
+    assert own["pension_enrol"] == own["medical_insurance"] == ""  # the heading carries 社保医保's
+    assert group.icon_path == str(home_plan.ICONS / "social_insurance.png")
+    # A shipped icon by name works for a service too; a category may have a file of its own.
+    Image.new("RGBA", (64, 64), (255, 255, 255, 0)).save(tmp_path / "ours.png")
+    path = _hall_with_icon(tmp_path, "legal")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("home: {}", "home: {categories: [{name: 社保医保, icon: ours.png}]}"), "utf-8"
+    )
+    config = load_config(path)
+    (group,) = home_plan.groups(config)
+    assert home_plan.service_icon(config.service("social_card")) == str(home_plan.ICONS / "legal.png")
+    assert group.icon_path == str((tmp_path / "ours.png").resolve())
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
+@pytest.mark.parametrize(
+    "icon, message",
+    [
+        ("missing.png", "icon file not found: {dir}/missing.png"),
+        ("not-a-picture.png", "icon file is not a PNG image: {dir}/not-a-picture.png"),
+        ("huge.png", "icon file is 2000×40 px: {dir}/huge.png"),
+    ],
+)
+def test_a_missing_or_bad_icon_file_is_a_config_error_naming_file_line_and_field(
+    tmp_path: Path, icon: str, message: str
+) -> None:
+    (tmp_path / "not-a-picture.png").write_text("社保卡", encoding="utf-8")
+    Image.new("RGBA", (2000, 40)).save(tmp_path / "huge.png")
+    path = _hall_with_icon(tmp_path, icon)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    (problem,) = caught.value.problems
+    where = (problem.file, problem.line, problem.field)
+    assert where == (str(path), _line_of(path, f"icon: {icon}"), "services[2].icon")
+    assert problem.message == message.format(dir=tmp_path)
+    assert problem.hint
+
+
+def test_an_icon_that_is_neither_shipped_nor_a_png_is_refused(tmp_path: Path) -> None:
+    path = _hall_with_icon(tmp_path, "smiley")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.field) == (_line_of(path, "icon: smiley"), "services[2].icon")
+    assert "unknown icon 'smiley'" in problem.message and "social_insurance" in problem.message
+
+
+def test_a_long_name_shrinks_a_little_onto_one_line_or_breaks_into_two() -> None:
+    assert home_plan.name_fit("社保卡申领", 400, 34) == ("社保卡申领", 34)
+    assert home_plan.name_fit("党群与退役军人服务", 386, 44) == ("党群与退役军人服务", 42)
+    assert home_plan.name_fit("城乡居民养老保险参保登记", 216, 34) == ("城乡居民养老\n保险参保登记", 34)
+    assert home_plan.name_fit("城乡居民养老保险参保登记", 180, 34) == ("城乡居民养老\n保险参保登记", 30)
+    assert home_plan.name_fit("城乡居民养老保险参保登记", 90, 34)[1] == 25  # never below 3/4 of the size

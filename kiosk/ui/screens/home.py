@@ -21,6 +21,7 @@ from kivy.properties import (
     ColorProperty,
     ListProperty,
     NumericProperty,
+    ObjectProperty,
     StringProperty,
 )
 from kivy.uix.boxlayout import BoxLayout
@@ -67,6 +68,8 @@ class GroupHeading(BoxLayout):
 
 class ServiceButton(KioskButton):
     service_name = StringProperty("")
+    name_fit = ObjectProperty(("", 30))
+    """The name as drawn: broken into lines and the font size it fits at (`home_plan.name_fit`)."""
     category = StringProperty("")
     wait_line = StringProperty("正在读取排队人数…")
     armed = BooleanProperty(False)
@@ -91,6 +94,7 @@ class CategoryTile(KioskButton):
     """The first step of a hall with many services: one category, its picture and its queue."""
 
     name = StringProperty("")
+    name_fit = ObjectProperty(("", 34))
     icon = StringProperty("")
     detail = StringProperty("")
 
@@ -253,8 +257,7 @@ class HomeScreen(Screen):
                         wait_line=self._lines.get(svc.code, "正在读取排队人数…"),
                         disabled=bool(self._refused.get(svc.code)),
                     )
-                    if svc.icon:
-                        b.icon = str(home_plan.ICONS / f"{svc.icon}.png")
+                    b.icon = home_plan.service_icon(svc)  # after __init__: it draws on the canvas
                     b.bind(on_release=self._on_service)
                     self._buttons[svc.code] = b
                     area.place(b, box)
