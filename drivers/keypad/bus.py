@@ -246,18 +246,20 @@ class KeypadBus:
             if new:
                 log.warning("keypad bus %s: address %d is not assigned to any window", self.name, address)
             return f"ignored: address {address} is not assigned to any window"
-        last = self._last_accepted.get(event.key)
-        if last is not None and t - last < self.settings.debounce_ms / 1000:
+        with self._lock:  # release_press (the dispatcher's thread) forgets the press when it failed
+            last = self._last_accepted.get(event.key)
+            bounced = last is not None and t - last < self.settings.debounce_ms / 1000
+            if not bounced:
+                self._last_accepted[event.key] = t
+                if self.defer_acks and ack is not None:
+                    n = self._pending.get((address, raw), (ack, 0))[1]
+                    self._pending[(address, raw)] = (ack, n + 1)
+        if bounced:
             self._send_ack(ack)
             c.debounced += 1
             return f"ignored: same key again within debounce_ms={self.settings.debounce_ms}"
-        self._last_accepted[event.key] = t
         if not self.defer_acks:
             self._send_ack(ack)
-        elif ack is not None:
-            with self._lock:
-                n = self._pending.get((address, raw), (ack, 0))[1]
-                self._pending[(address, raw)] = (ack, n + 1)
         return None
 
     def _send_ack(self, ack: bytes | None) -> None:
@@ -291,7 +293,7 @@ class KeypadBus:
             last = self._last_copy.get(event.address)
             if last is not None and last[0] == event.raw:
                 del self._last_copy[event.address]
-        self._last_accepted.pop(event.key, None)
+            self._last_accepted.pop(event.key, None)
         self.counters.released += 1
 
     def _unpend(self, key: tuple[int, bytes]) -> bytes | None:
