@@ -87,7 +87,8 @@ def watch(
             if state is not announced:
                 announced = state
                 if state is LinkState.UP:
-                    ack = "acknowledging like the kiosk" if acknowledge else "listening only, no ACKs"
+                    # the kiosk answers a key once committed; the monitor commits nothing, so at once
+                    ack = "acknowledging every key at once" if acknowledge else "listening only, no ACKs"
                     print(
                         f"listening on {settings.url} ({settings.baudrate} baud, {ack})", file=out, flush=True
                     )
