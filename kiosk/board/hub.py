@@ -92,6 +92,12 @@ class EventHub:
             _put(sub, wire)
         return event_id
 
+    def broadcast_locked(self, kind: str, data: dict[str, Any]) -> None:
+        """An event without an id (a heartbeat): encoded once for every page, kept for no replay."""
+        wire = encode(kind, data)
+        for sub in self._subs:
+            _put(sub, wire)
+
     # ---- subscribing (server loop) -----------------------------------------------------------------
     def missed_since(self, last_event_id: str | None) -> list[_Event] | None:
         """The events after `last_event_id`, or None when they cannot be told (a snapshot is due)."""

@@ -28,6 +28,8 @@ class EventKind(enum.StrEnum):
     WINDOW = "window"
     QUEUE = "queue"
     CLOCK = "clock"
+    HEARTBEAT = "heartbeat"
+    """Not numbered, not replayed: only says the kiosk is still there."""
 
 
 class CallMark(enum.StrEnum):

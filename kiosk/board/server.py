@@ -58,7 +58,7 @@ class BoardServer:
         self._reload()
         self._feed = threading.Thread(target=self._feed_loop, name="board-feed", daemon=True)
         self._feed.start()
-        app = create_app(self.engine.config, self.settings, self.hub, self._snapshot, self._heartbeat)
+        app = create_app(self.engine.config, self.settings, self.hub, self._snapshot)
         config = uvicorn.Config(
             app,
             host=self.settings.host,
@@ -124,10 +124,9 @@ class BoardServer:
     # ---- the feed thread ---------------------------------------------------------------------------
     def _feed_loop(self) -> None:
         next_overview = time.monotonic() + OVERVIEW_EVERY_S
+        next_heartbeat = time.monotonic() + self.settings.heartbeat_seconds
         while True:
-            wait = (
-                1.0 if next_overview > time.monotonic() + 1.0 else max(0.0, next_overview - time.monotonic())
-            )
+            wait = max(0.0, min(1.0, next_overview - time.monotonic(), next_heartbeat - time.monotonic()))
             try:
                 first = self._inbox.get(timeout=wait)
             except queue.Empty:
@@ -149,6 +148,10 @@ class BoardServer:
                     self._last_overview = time.monotonic()
                     next_overview = self._last_overview + OVERVIEW_EVERY_S
                 self._tick_clock()
+                if time.monotonic() >= next_heartbeat:
+                    with self.hub.lock:
+                        self.hub.broadcast_locked(EventKind.HEARTBEAT, self._heartbeat())
+                    next_heartbeat = time.monotonic() + self.settings.heartbeat_seconds
             except Exception:
                 log.exception("call board feed failed")
 

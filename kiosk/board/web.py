@@ -7,7 +7,6 @@ anything in the hall. With a LAN token configured, each route wants it (``?token
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import re
 from collections.abc import AsyncIterator, Callable
@@ -18,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from kiosk.board.hub import EventHub, encode
+from kiosk.board.hub import EventHub
 from kiosk.config.schema import BoardSettings, HallConfig
 from kiosk.services.call_words import VOICE_ASSETS
 
@@ -77,7 +76,6 @@ def create_app(
     settings: BoardSettings,
     hub: EventHub,
     snapshot: Callable[[], dict[str, Any]],
-    heartbeat: Callable[[], dict[str, Any]],
 ) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(SecurityHeaders)
@@ -161,12 +159,8 @@ def create_app(
                 yield f"retry: {RETRY_MS}\n\n".encode()
                 for message in sub.backlog:
                     yield message
-                while True:
-                    item: bytes | None
-                    try:
-                        item = await asyncio.wait_for(sub.queue.get(), settings.heartbeat_seconds)
-                    except TimeoutError:
-                        item = encode("heartbeat", heartbeat())
+                while True:  # the feed thread sends the heartbeats too, each encoded once for all
+                    item = await sub.queue.get()
                     if item is None:
                         return
                     hub.seen(sub)

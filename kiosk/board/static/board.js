@@ -71,24 +71,45 @@
     card.classList.toggle("idle", !w.current);
   }
 
+  function latestItem(li, c) {
+    if (!li) {
+      li = document.createElement("li");
+      li.innerHTML = '<span class="l-number"></span><span class="l-arrow">→</span>' +
+        '<span class="l-window"></span><span class="l-mark"></span>';
+    }
+    var text = [c.number, null, c.window + " 号窗口", c.mark || ""];
+    for (var k = 0; k < 4; k++) {
+      if (text[k] !== null && li.children[k].textContent !== text[k]) li.children[k].textContent = text[k];
+    }
+    paint(li.children[0], c.colour);
+    var cls = c.mark === "过号" ? "noshow" : (c.mark ? "recall" : "");
+    if (li.className !== cls) li.className = cls;
+    return li;
+  }
+
   function renderLatest() {
     if (!latestEl) return;
     var items = state.latest.slice(0, state.latestLimit);
     while (latestEl.children.length > items.length) latestEl.removeChild(latestEl.lastChild);
     items.forEach(function (c, i) {
       var li = latestEl.children[i];
-      if (!li) {
-        li = document.createElement("li");
-        li.innerHTML = '<span class="l-number"></span><span class="l-arrow">→</span>' +
-          '<span class="l-window"></span><span class="l-mark"></span>';
-        latestEl.appendChild(li);
-      }
-      li.children[0].textContent = c.number;
-      li.children[2].textContent = c.window + " 号窗口";
-      li.children[3].textContent = c.mark || "";
-      paint(li.children[0], c.colour);
-      li.className = c.mark === "过号" ? "noshow" : (c.mark ? "recall" : "");
+      if (!li) latestEl.appendChild(latestItem(null, c)); else latestItem(li, c);
     });
+  }
+
+  // A new call: one row in at the top (and its older row, if any, out); the other rows stay untouched.
+  function prependLatest(c) {
+    var at = -1;
+    state.latest.forEach(function (x, i) { if (at < 0 && x.number === c.number) at = i; });
+    if (at >= 0) {
+      state.latest.splice(at, 1);
+      if (latestEl && latestEl.children[at]) latestEl.removeChild(latestEl.children[at]);
+    }
+    state.latest.unshift(c);
+    state.latest.length = Math.min(state.latest.length, state.latestLimit);
+    if (!latestEl) return;
+    latestEl.insertBefore(latestItem(null, c), latestEl.firstChild);
+    while (latestEl.children.length > state.latestLimit) latestEl.removeChild(latestEl.lastChild);
   }
 
   function renderServices(services) {
@@ -120,9 +141,7 @@
     var w = state.windows[c.window] || { number: c.window, paused: false };
     w = Object.assign({}, w, { current: c.number, recall: c.recall, paused: false, colour: c.colour });
     renderWindow(w);
-    state.latest = state.latest.filter(function (x) { return x.number !== c.number; });
-    state.latest.unshift({ number: c.number, window: c.window, mark: c.recall ? "再次呼叫" : "", colour: c.colour });
-    renderLatest();
+    prependLatest({ number: c.number, window: c.window, mark: c.recall ? "再次呼叫" : "", colour: c.colour });
     if (onlyWindow === null || c.window === onlyWindow) {
       paints.push({ number: c.number, window: c.window, recall: c.recall, replay: !!c.replay, t: now() });
     }
