@@ -13,6 +13,9 @@ refused is counted in error_count and its time stays in the samples.
 
 Latency of one press = (engine call returned, i.e. the row is committed) - (first byte on the line)
 - (the frame's own transmission time at 9600 baud). Target: p99 <= 20 ms, with no errors.
+``press_to_ack_read_ms`` is what the keypad sees: its press's last byte → its ACK read on the keypad's
+side of the pty (the driver sends the ACK once the row is committed; the ACK's own 10.4 ms on a real
+9600-baud line is not in it, the pty delivers host frames at once).
 The parser figure feeds a stream of valid frames mixed with 0xFF-free garbage through the FF 68 parser
 and protocol classifier. The last line printed is one JSON object.
 """
@@ -29,6 +32,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -96,6 +100,7 @@ def latency_run(cycles: int, workdir: Path) -> dict[str, object]:
     # queued → engine call starts (dispatch worker); engine call (the engine's writer thread, SQLite commit)
     split: dict[str, list[float]] = {"line_to_parsed": [], "queued_to_engine_call": [], "engine_call": []}
     driver_ms: list[float] = []
+    ack_ms: list[float] = []
     errors: list[str] = []
     rng = random.Random(1)
     try:
@@ -108,6 +113,7 @@ def latency_run(cycles: int, workdir: Path) -> dict[str, object]:
                     proto.rating_frame(window, key),
                 ):
                     n = len(applied)
+                    since = len(sim.received)
                     t0 = sim.send(frame)
                     with done:
                         if not done.wait_for(lambda n=n: len(applied) > n, timeout=30):
@@ -116,6 +122,7 @@ def latency_run(cycles: int, workdir: Path) -> dict[str, object]:
                     if a.error is not None:  # counted, and its time stays in the samples
                         errors.append(f"{a.operation}: {a.error}")
                     last_byte = t0 + transmission_seconds(len(frame), BAUD)
+                    ack_ms.append((ack_read_at(sim, proto, frame, since) - last_byte) * 1000)
                     ms = (a.finished_at - last_byte) * 1000
                     samples.setdefault(a.operation, []).append(ms)
                     if a.operation == "press_rating_key":
@@ -150,9 +157,18 @@ def latency_run(cycles: int, workdir: Path) -> dict[str, object]:
         "split_ms": {k: summary(v) for k, v in split.items()},
         # the keypad driver's own share: last byte on the line → the engine call starts
         "driver_overhead_ms": summary(driver_ms),
+        "press_to_ack_read_ms": summary(ack_ms),
         "rows": {"handlings": handlings, "ratings_rated": rated, "followups": followups},
         "conditions": conditions,
     }
+
+
+def ack_read_at(sim: Any, proto: FF68Protocol, frame: bytes, since: int) -> float:
+    """When the keypad side read the ACK of ``frame`` (monotonic), among host frames from ``since`` on."""
+    ack = proto.ack(proto.new_parser().feed(frame)[0])
+    if sim.wait_for(lambda f: f.raw == ack, timeout=30, since=since) is None:
+        raise SystemExit("a key press was never acknowledged")
+    return float(next(t for t, f in sim.received[since:] if f.raw == ack))
 
 
 def parser_run(n_frames: int = 200_000) -> dict[str, float]:
