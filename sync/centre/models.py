@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -292,6 +293,13 @@ class FollowupFact(Base):
     __table_args__ = (
         Index("ix_followup_facts_due", "due_date"),
         Index("ix_followup_facts_date", "hall_id", "business_date"),
+        # the night page's overdue count reads the few not done of a street's years of facts
+        Index(
+            "ix_followup_facts_open_due",
+            "due_date",
+            postgresql_where=text("done_on IS NULL"),
+            sqlite_where=text("done_on IS NULL"),
+        ),
     )
     hall_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

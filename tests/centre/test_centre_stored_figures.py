@@ -7,7 +7,9 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from sqlalchemy import Connection, delete, select
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, delete, inspect, select
 
 from kiosk.config.schema import HallConfig
 from kiosk.db.database import Database
@@ -109,3 +111,12 @@ def test_a_result_recorded_at_the_centre_marks_the_followup_done(
         done = conn.execute(select(models.FollowupFact.done_on).where(models.FollowupFact.id == fact.id))
         assert done.scalar_one() == "2026-11-27"
     db.close()
+
+
+def test_the_migrations_build_exactly_the_models_tables(centre: RunningCentre) -> None:
+    """What `alembic check` does: after upgrading to head, autogenerate finds nothing to change (the
+    stored month rows and the partial index of open follow-ups included)."""
+    with centre.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), models.Base.metadata) == []
+        names = {ix["name"] for ix in inspect(conn).get_indexes("followup_facts")}
+    assert "ix_followup_facts_open_due" in names
