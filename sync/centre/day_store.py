@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, text
+from sqlalchemy import Connection, and_, case, delete, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sync.centre import models
@@ -326,14 +326,52 @@ def refresh_followups(conn: Connection, hall_id: str, where: Any = None) -> int:
                 "done_on": done,
             }
         )
-    for i in range(0, len(ids), 500):
-        conn.execute(
-            delete(models.FollowupFact).where(
-                models.FollowupFact.hall_id == hall_id, models.FollowupFact.id.in_(ids[i : i + 500])
-            )
-        )
-    conn.execute(insert(models.FollowupFact), facts)
+    _replace_facts(conn, hall_id, ids, facts)
     return len(facts)
+
+
+def _replace_facts(conn: Connection, hall_id: str, ids: list[str], facts: list[dict[str, Any]]) -> None:
+    """Store the facts in place of those of the same ids, and count their due months again."""
+    months = {(hall_id, str(f["due_date"])[:7]) for f in facts if f["due_date"]}
+    for i in range(0, len(ids), 500):
+        where = (models.FollowupFact.hall_id == hall_id, models.FollowupFact.id.in_(ids[i : i + 500]))
+        for (was,) in conn.execute(select(models.FollowupFact.due_date).where(*where).distinct()):
+            if was:
+                months.add((hall_id, was[:7]))  # a due date moved: its old month loses the fact
+        conn.execute(delete(models.FollowupFact).where(*where))
+    conn.execute(insert(models.FollowupFact), facts)
+    store_followup_months(conn, months)
+
+
+def _lock_month(conn: Connection, name: str, hall_id: str, month: str) -> None:
+    """On PostgreSQL, hold the (table, hall, month) lock to the end of the transaction: of two writers
+    of the same month the second waits for the first to commit, then reads what it wrote."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"{name}:{hall_id}:{month}"}
+        )
+
+
+def store_followup_months(conn: Connection, months: Iterable[tuple[str, str]]) -> None:
+    """Count again the (hall, due ``YYYY-MM``) months' follow-up facts into ``followup_months``: per
+    window, staff member and kind, how many were due and how many were done by their due day. Months
+    are locked in sorted order (never a deadlock between two writers)."""
+    f, m = models.FollowupFact, models.FollowupMonth
+    on_time = func.sum(case((and_(f.done_on.is_not(None), f.done_on <= f.due_date), 1), else_=0))
+    for hall_id, month in sorted(set(months)):
+        _lock_month(conn, "followup_months", hall_id, month)
+        conn.execute(delete(m).where(m.hall_id == hall_id, m.month == month))
+        rows = [
+            {"hall_id": hall_id, "month": month, "window_number": w, "staff_id": sid or "", "kind": k,
+             "due": int(n), "on_time": int(ok or 0)}
+            for w, sid, k, n, ok in conn.execute(
+                select(f.window_number, f.staff_id, f.kind, func.count(), on_time)
+                .where(f.hall_id == hall_id, f.due_date.between(f"{month}-01", f"{month}-31"))
+                .group_by(f.window_number, f.staff_id, f.kind)
+            )
+        ]  # fmt: skip
+        if rows:
+            conn.execute(insert(m), rows)
 
 
 def refresh_followup(conn: Connection, hall_id: str, followup_id: str) -> None:
@@ -426,11 +464,7 @@ def store_months(conn: Connection, months: Iterable[tuple[str, str]]) -> None:
     f, m = models.DayFigures, models.MonthFigures
     cols = [getattr(f, c) for c in MONTH_SUMMED]
     for hall_id, month in sorted(set(months)):
-        if conn.dialect.name == "postgresql":
-            conn.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                {"k": f"month_figures:{hall_id}:{month}"},
-            )
+        _lock_month(conn, "month_figures", hall_id, month)
         conn.execute(delete(m).where(m.hall_id == hall_id, m.month == month))
         out: dict[tuple[str, str], dict[str, Any]] = {}
         hists: dict[tuple[str, str], tuple[Counter[int], Counter[int]]] = {}

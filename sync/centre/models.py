@@ -300,6 +300,7 @@ class FollowupFact(Base):
             postgresql_where=text("done_on IS NULL"),
             sqlite_where=text("done_on IS NULL"),
         ),
+        Index("ix_followup_facts_hall_due", "hall_id", "due_date"),  # a hall's month, counted again
     )
     hall_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -310,6 +311,23 @@ class FollowupFact(Base):
     staff_id: Mapped[str | None] = mapped_column(String(64))
     done_on: Mapped[str | None] = mapped_column(String(10))
     """Local date it was done: the kiosk's done_at or the centre's first result marked done."""
+
+
+class FollowupMonth(Base):
+    """A hall's follow-up facts of one due month counted per window, staff member and kind: how many
+    were due, how many done by their due day; rewritten with the facts
+    (``day_store.store_followup_months``), so the street's months, quarters and years count a few
+    thousand rows instead of every fact."""
+
+    __tablename__ = "followup_months"
+    __table_args__ = (Index("ix_followup_months_month", "month"),)
+    hall_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM of the due date
+    window_number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # '' when nobody was signed in
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    due: Mapped[int] = mapped_column(Integer)
+    on_time: Mapped[int] = mapped_column(Integer)
 
 
 class StaffMember(Base):

@@ -190,15 +190,19 @@ def ranked(lines: Iterable[Line]) -> list[Line]:
     return out
 
 
+def _last_due(period: Period, as_of: dt.date) -> dt.date:
+    """The last due day a period's rates count: its end, or the day before ``as_of`` if earlier."""
+    return min(period.end, as_of - dt.timedelta(days=1))
+
+
 def _followup_rows(
-    conn: Connection, period: Period, as_of: dt.date, hall_id: str | None, by: Any
+    conn: Connection, first: dt.date, last: dt.date, hall_id: str | None, by: Any
 ) -> Iterable[tuple[tuple[Any, ...], str, int, int]]:
-    """(key ``by``, kind, due, done by the due day) of the follow-ups due in the period before ``as_of``."""
+    """(key ``by``, kind, due, done by the due day) of the follow-up facts due from ``first`` to ``last``."""
     t = models.FollowupFact
-    last_due = min(period.end, as_of - dt.timedelta(days=1)).isoformat()
     on_time = func.sum(case((and_(t.done_on.is_not(None), t.done_on <= t.due_date), 1), else_=0))
     stmt = select(*by, t.kind, func.count(), on_time).where(
-        t.due_date.between(period.start.isoformat(), last_due)
+        t.due_date.between(first.isoformat(), last.isoformat())
     )
     if hall_id is not None:
         stmt = stmt.where(t.hall_id == hall_id)
@@ -211,7 +215,7 @@ def _followups(
     conn: Connection, period: Period, as_of: dt.date, hall_id: str | None, by: Any
 ) -> dict[Any, FollowupRates]:
     out: dict[Any, FollowupRates] = defaultdict(FollowupRates)
-    for key, kind, due, on_time in _followup_rows(conn, period, as_of, hall_id, by):
+    for key, kind, due, on_time in _followup_rows(conn, period.start, _last_due(period, as_of), hall_id, by):
         out[key].add(kind, due, on_time)
     return out
 
@@ -352,17 +356,42 @@ def _summed(
     return out
 
 
+def _street_followup_rows(
+    conn: Connection, period: Period, as_of: dt.date
+) -> Iterable[tuple[tuple[str, str, str | None], str, int, int]]:
+    """((hall, window, staff), kind, due, on time) over the period: the stored month counts of the whole
+    months whose every due day is over, and the facts of the days around them."""
+    last = _last_due(period, as_of)
+    months, stray = _whole_months(period)
+    counted = [mo for mo in months if _month_end(int(mo[:4]), int(mo[5:])) <= last]
+    for mo in months:
+        if mo not in counted:
+            y, mm = int(mo[:4]), int(mo[5:])
+            stray.append((dt.date(y, mm, 1), _month_end(y, mm)))
+    f = models.FollowupFact
+    for first, end in stray:
+        if first <= min(end, last):
+            yield from _followup_rows(
+                conn, first, min(end, last), None, [f.hall_id, f.window_number, f.staff_id]
+            )
+    m = models.FollowupMonth
+    for i in range(0, len(counted), 500):
+        for hall, window, staff, kind, due, on_time in conn.execute(
+            select(m.hall_id, m.window_number, m.staff_id, m.kind, m.due, m.on_time).where(
+                m.month.in_(counted[i : i + 500])
+            )
+        ):
+            yield (hall, window, staff or None), kind, due, on_time
+
+
 def _followups_by_member(
     conn: Connection, period: Period, as_of: dt.date
 ) -> tuple[dict[Any, FollowupRates], dict[Any, FollowupRates], dict[Any, FollowupRates]]:
-    """The follow-up rates of every hall, hall window and hall staff member from one pass over the facts
-    (three GROUP BYs read the same rows three times)."""
-    f = models.FollowupFact
+    """The follow-up rates of every hall, hall window and hall staff member from one pass."""
     halls: dict[Any, FollowupRates] = defaultdict(FollowupRates)
     windows: dict[Any, FollowupRates] = defaultdict(FollowupRates)
     staff: dict[Any, FollowupRates] = defaultdict(FollowupRates)
-    by = [f.hall_id, f.window_number, f.staff_id]
-    for (hall, window, member), kind, due, on_time in _followup_rows(conn, period, as_of, None, by):
+    for (hall, window, member), kind, due, on_time in _street_followup_rows(conn, period, as_of):
         halls[(hall,)].add(kind, due, on_time)
         windows[(hall, window)].add(kind, due, on_time)
         staff[(hall, member)].add(kind, due, on_time)

@@ -274,6 +274,65 @@ def test_whole_months_read_the_stored_month_sums(two_halls: RunningCentre) -> No
         assert _month_rows(conn) == rows
 
 
+def _followup_months(conn: Connection) -> dict[tuple[str, ...], tuple[int, int]]:
+    m = models.FollowupMonth
+    rows = conn.execute(select(m.hall_id, m.month, m.window_number, m.staff_id, m.kind, m.due, m.on_time))
+    return {(h, mo, w, s, k): (d, ok) for h, mo, w, s, k, d, ok in rows}
+
+
+def _recount(conn: Connection) -> dict[tuple[str, ...], tuple[int, int]]:
+    """The follow-up facts counted by hand per (hall, due month, window, staff member, kind)."""
+    out: dict[tuple[str, ...], tuple[int, int]] = {}
+    f = models.FollowupFact
+    for h, w, s, k, due, done in conn.execute(
+        select(f.hall_id, f.window_number, f.staff_id, f.kind, f.due_date, f.done_on)
+    ):
+        if due:
+            key = (h, due[:7], w, s or "", k)
+            d, ok = out.get(key, (0, 0))
+            out[key] = (d + 1, ok + (1 if done and done <= due else 0))
+    return out
+
+
+def test_over_months_the_street_counts_follow_ups_from_the_stored_month_counts(
+    two_halls: RunningCentre,
+) -> None:
+    """As of 5 December November is over, so the street's November reads its follow-up rates from
+    ``followup_months``: the same, hall by hall, window by window and staff member by staff member, as
+    each hall's report counts from the facts; the stored counts equal a recount of the facts after they
+    are rewritten, and the migration backfills the same rows."""
+    later = dt.date(2026, 12, 5)
+    p = parse_period("2026-11")
+    engine = two_halls.engine
+    with engine.connect() as conn:
+        stored = _followup_months(conn)
+        assert stored and stored == _recount(conn)
+        street = periods.street_report(conn, p, as_of=later)
+        for hall_id in ("hall-a", "hall-b"):
+            hall = periods.hall_report(conn, p, hall_id, as_of=later)
+            (line,) = [ln for ln in street.lines[Scope.HALL] if ln.hall_id == hall_id]
+            assert line.followups == hall.followups
+            for scope in (Scope.WINDOW, Scope.STAFF):
+                ours = {ln.key: ln.followups for ln in street.lines[scope] if ln.hall_id == hall_id}
+                assert ours == {ln.key: ln.followups for ln in hall.lines[scope]}
+    fu = street.followups
+    # the three days' (1 回访, 1 整改, 2 承诺件 due) and 甲's second 差评, due 26 November, never done
+    assert (fu.due["callback"], fu.on_time["callback"]) == (2, 0)
+    assert (fu.due["rectification"], fu.on_time["rectification"]) == (2, 1)
+    assert (fu.due["promised"], fu.on_time["promised"]) == (2, 1)
+    with engine.begin() as conn:  # every fact of a hall rewritten: its months are counted anew, not onto
+        assert day_store.refresh_followups(conn, "hall-a") > 0
+    with engine.connect() as conn:
+        assert _followup_months(conn) == stored
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0006")
+        command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        assert _followup_months(conn) == stored
+
+
 def test_the_pages_and_exports_of_the_period(two_halls: RunningCentre) -> None:
     url = two_halls.url
     page = requests.get(f"{url}/report/{PERIOD}", timeout=30)
