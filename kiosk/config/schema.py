@@ -308,9 +308,15 @@ def _relative_luminance(hex_colour: str) -> float:
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 
+def hex_contrast(first: str, second: str) -> float:
+    """WCAG 2.x contrast ratio (1–21) of two #RRGGBB colours."""
+    a, b = sorted((_relative_luminance(first), _relative_luminance(second)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
 def white_text_contrast(hex_colour: str) -> float:
     """WCAG 2.x contrast ratio of white text on this #RRGGBB colour."""
-    return 1.05 / (_relative_luminance(hex_colour) + 0.05)
+    return hex_contrast("#FFFFFF", hex_colour)
 
 
 class CategoryLook(_Strict):

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk.config.schema import SHIPPED_ICONS, HallConfig, Service, white_text_contrast
+from kiosk.config.schema import SHIPPED_ICONS, HallConfig, Service, hex_contrast, white_text_contrast
 
 ICONS = Path(__file__).resolve().parents[2] / "assets" / "icons"
 
@@ -105,6 +105,19 @@ def groups(config: HallConfig) -> list[Group]:
         icon, colour = look_for(config, name, i)
         out.append(Group(name, icon, colour, tuple(services)))
     return out
+
+
+def on_dark(hex_colour: str, background: str, needed: float = 3.0) -> str:
+    """The category colour lightened (mixed with white, its hue kept) until it stands out from a
+    dark `background` at `needed`:1 — WCAG's 3:1 for a graphical object such as the call board's
+    category stripes, on which the kiosk's own colour (dark enough for white text) is too faint."""
+    r, g, b, _ = rgba(hex_colour)
+    for step in range(21):
+        t = step / 20
+        mixed = "#" + "".join(f"{round(255 * (c + (1 - c) * t)):02X}" for c in (r, g, b))
+        if hex_contrast(mixed, background) >= needed:
+            return mixed
+    return "#FFFFFF"
 
 
 def service_colour(config: HallConfig, code: str) -> str:
@@ -233,6 +246,34 @@ def plan_one_screen(
             x += w + m.gap
         y += row_h + m.gap
     return Plan(tuple(sections), y - m.gap)
+
+
+def tint_pieces(section: SectionPlan) -> tuple[Box, ...]:
+    """The section's tint as the rectangles around its buttons, not under them: a software renderer
+    pays for every pixel painted, and the tint under the buttons cost a fifth of the home screen's
+    frame (docs/kiosk-ui.md)."""
+    f = section.frame
+    rows: dict[float, list[Box]] = {}
+    for b in section.buttons:
+        rows.setdefault(b.y, []).append(b)
+    pieces = []
+    top = f.y
+    for y in sorted(rows):
+        row = sorted(rows[y], key=lambda b: b.x)
+        h = row[0].h
+        if y > top:  # the heading band above the first row, or the gap between two rows
+            pieces.append(Box(f.x, top, f.w, y - top))
+        left = f.x
+        for b in row:
+            if b.x > left:
+                pieces.append(Box(left, y, b.x - left, h))
+            left = b.x + b.w
+        if f.x + f.w > left:
+            pieces.append(Box(left, y, f.x + f.w - left, h))
+        top = y + h
+    if f.y + f.h > top:
+        pieces.append(Box(f.x, top, f.w, f.y + f.h - top))
+    return tuple(pieces)
 
 
 def plan_tiles(count: int, width: float, height: float, m: Metrics) -> tuple[Box, ...]:

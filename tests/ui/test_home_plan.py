@@ -59,6 +59,11 @@ def test_a_plan_keeps_each_category_whole_and_nothing_overlaps(hall: str, size: 
             assert s.heading.y + s.heading.h <= first.y
             assert all(min(b.w, b.h) >= palette.MIN_TARGET_PX for b in s.buttons)
             assert len(s.buttons) == sizes[s.group]
+            # the tint fills the section around the buttons, never under them
+            solid = [*home_plan.tint_pieces(s), *s.buttons]
+            assert not any(a.overlaps(b) for i, a in enumerate(solid) for b in solid[i + 1 :])
+            covered = sum(b.w * b.h for b in solid)
+            assert covered == pytest.approx(s.frame.w * s.frame.h, rel=1e-6)
 
 
 def test_more_services_than_fit_go_by_category() -> None:
@@ -192,3 +197,23 @@ def test_a_long_name_shrinks_a_little_onto_one_line_or_breaks_into_two() -> None
     assert home_plan.name_fit("城乡居民养老保险参保登记", 216, 34) == ("城乡居民养老\n保险参保登记", 34)
     assert home_plan.name_fit("城乡居民养老保险参保登记", 180, 34) == ("城乡居民养老\n保险参保登记", 30)
     assert home_plan.name_fit("城乡居民养老保险参保登记", 90, 34)[1] == 25  # never below 3/4 of the size
+
+
+def test_a_category_colour_lightened_for_the_dark_call_board_stands_out_at_3_to_1() -> None:
+    """On the board's dark panels the kiosk's category colours reach only 1.7–2.2:1 (WCAG asks 3:1
+    of a graphical object such as a stripe); `on_dark` gives the same hue, lighter."""
+    import re
+
+    from kiosk.config.schema import hex_contrast
+
+    css = (ROOT / "kiosk" / "board" / "static" / "board.css").read_text(encoding="utf-8")
+    dark = [re.search(rf"--{name}: (#[0-9a-fA-F]{{6}})", css).group(1) for name in ("bg", "panel")]  # type: ignore[union-attr]
+    colours = {c for _w, _i, c in home_plan.USUAL} | set(home_plan.SPARE_COLOURS)
+    assert min(hex_contrast(c, dark[1]) for c in colours) < 3  # what the board shows today
+    for colour in colours:
+        for background in dark:
+            light = home_plan.on_dark(colour, background)
+            assert hex_contrast(light, background) >= 3, (colour, background, light)
+            r, g, b, _ = home_plan.rgba(colour)
+            lr, lg, lb, _ = home_plan.rgba(light)
+            assert (r >= g) == (lr >= lg) and (g >= b) == (lg >= lb), (colour, light)  # the same hue order

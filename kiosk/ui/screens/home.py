@@ -44,10 +44,25 @@ CONFIRM_S = 6.0
 
 
 class GroupFrame(Widget):
-    """A category's section: a thin tint of its colour with a stripe down the left. Not a button."""
+    """A category's section: a thin tint of its colour with a stripe down the left. Not a button.
+
+    The tint is painted only around the buttons (`pieces`: x, y offsets from the frame's lower left
+    corner, width, height), so no pixel of the section is painted twice."""
 
     colour = ColorProperty(theme.PRIMARY)
     tint = ColorProperty(theme.PANEL)
+    pieces = ListProperty([])
+
+    def on_kv_post(self, _base: Any) -> None:
+        self.bind(pos=self._paint, size=self._paint, pieces=self._paint)
+        self._paint()
+
+    def _paint(self, *_args: Any) -> None:
+        self.canvas.before.clear()
+        with self.canvas.before:
+            Color(rgba=self.tint)
+            for dx, dy, w, h in self.pieces or [(0, 0, self.width, self.height)]:
+                Rectangle(pos=(self.x + dx, self.y + dy), size=(w, h))
 
 
 class Icon(Widget):
@@ -245,7 +260,12 @@ class HomeScreen(Screen):
             for section in plan.sections:
                 g = shown[section.group]
                 colour = home_plan.rgba(g.colour)
-                area.place(GroupFrame(colour=colour, tint=home_plan.tint(g.colour)), section.frame)
+                f = section.frame
+                pieces = [
+                    (b.x - f.x, f.y + f.h - b.y - b.h, b.w, b.h) for b in home_plan.tint_pieces(section)
+                ]
+                frame = GroupFrame(colour=colour, tint=home_plan.tint(g.colour), pieces=pieces)
+                area.place(frame, section.frame)
                 heading = GroupHeading(name=g.name, icon=g.icon_path, colour=colour, base_font=28 * m.scale)
                 area.place(heading, section.heading)
                 for svc, box in zip(g.services, section.buttons, strict=True):
