@@ -146,6 +146,7 @@ def child(calls: int, with_board: bool) -> None:
                 runtime.issue_ticket(codes[i % len(codes)]).result(30)
         gaps: list[float] = []
         last = [time.perf_counter()]
+        cpu = [time.process_time()]
 
         def frame(_dt: float) -> None:
             now = time.perf_counter()
@@ -175,6 +176,7 @@ def child(calls: int, with_board: bool) -> None:
                 sim.press_staff(int(cmd["window"]), StaffAction[cmd["action"]])
                 reply({"t0": t0})
             elif op == "gaps_start":
+                cpu[0] = time.process_time()
                 gaps.clear()
                 last[0] = time.perf_counter()
                 ev = p.ui(lambda: Clock.schedule_interval(frame, 0))
@@ -190,6 +192,7 @@ def child(calls: int, with_board: bool) -> None:
                         "p99": round(pct(steady, 99), 1),
                         "median": round(statistics.median(steady), 1),
                         "over_50ms": sum(1 for g in steady if g > 50),
+                        "kiosk_cpu_s": round(time.process_time() - cpu[0], 2),
                     }
                 )
             elif op == "published":
@@ -370,9 +373,13 @@ def measure(calls: int, boards: int, env: dict[str, str], folder: Path, placemen
             out["boards_connected"] = kiosk.ask("clients")["connected"]
             time.sleep(2.0)  # the pages settle (fonts, first layout)
             kiosk.ask("gaps_start")
+            cpu0 = browser_cpu_seconds()
             sent = run_calls(kiosk, calls, PageWatcher(pages[0]))
             time.sleep(1.0)
             out["kiosk_frame_gap_ms"] = kiosk.ask("gaps_stop")
+            out["chromium_cpu_ms_per_call_per_board"] = round(
+                (browser_cpu_seconds() - cpu0) * 1000 / calls / max(1, boards), 1
+            )
             paints = [list(page.evaluate("window.boardPaints")) for page in pages]
             browser.close()
         published = kiosk.ask("published")["published"]
@@ -533,6 +540,33 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(json.dumps(result, ensure_ascii=False))
     return 0
+
+
+def browser_cpu_seconds() -> float:
+    """CPU time (user + system) of every Chromium process under this bench so far: what the pages cost,
+    whatever else the machine was doing (load changes how long they wait, not how much they run)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    names: dict[int, str] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            text = stat.read_text()
+            pid = int(text.split(" ", 1)[0])
+            names[pid] = text[text.index("(") + 1 : text.rindex(")")]
+            fields = text[text.rindex(")") + 2 :].split()
+            parents[pid] = int(fields[1])
+            used[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    me = os.getpid()
+
+    def under_me(pid: int) -> bool:
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == me:
+                return True
+        return False
+
+    return sum(t for pid, t in used.items() if names[pid].startswith("chrom") and under_me(pid))
 
 
 def load_average() -> list[float]:

@@ -259,7 +259,8 @@ class BoardSettings(_Strict):
     kiosk_calls: Literal["banner", "full"] = "banner"
     """How the entrance kiosk shows a call while a board is on: only its small banner, or as without a board."""
     ticker: list[str] = Field(default_factory=list, max_length=20)
-    """Notices scrolling along the foot of the board, e.g. 办理社保业务请携带身份证原件."""
+    """Notices along the foot of the board, e.g. 办理社保业务请携带身份证原件: one at a time, standing still, 8 s
+    each; one too long for the line is shown in parts, 8 s each."""
     latest_calls: int = Field(default=8, ge=1, le=20)
     """How many of the latest calls the board lists."""
     highlight_seconds: float = Field(default=6.0, ge=2, le=30)

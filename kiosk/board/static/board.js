@@ -302,32 +302,50 @@
     }
   }, 1000);
 
-  // ---- the notices: one at a time, still; one wider than the strip slides across once ----------------
+  // ---- the notices: one at a time, standing still; one too long for the line is shown in parts -------
+  // Nothing slides: a moving line makes a software-rendered board (a Raspberry Pi, or ten pages beside
+  // the kiosk) redraw sixty times a second; a part that changes every few seconds is one small repaint.
   var TICKER_HOLD_MS = 8000;
-  var TICKER_REST_S = 2; // still at the start and at the end of a notice that slides
+  var BREAK_AFTER = "，、。；：！？,.;:!?";
+  function parts(line, width) {
+    var text = line.dataset.text;
+    if (width < 100) return [text]; // not laid out yet: the whole notice, cut off, until the next turn
+    var out = [];
+    var start = 0;
+    while (start < text.length) {
+      var lo = start + 1, hi = text.length;
+      while (lo < hi) { // the longest run from `start` that fits the line
+        var mid = (lo + hi + 1) >> 1;
+        line.textContent = text.slice(start, mid);
+        if (line.scrollWidth <= width) lo = mid; else hi = mid - 1;
+      }
+      var end = lo;
+      for (var k = end; end < text.length && k > start + (end - start) / 2; k--) {
+        if (BREAK_AFTER.indexOf(text.charAt(k - 1)) >= 0) { end = k; break; } // end a part at a pause
+      }
+      out.push(text.slice(start, end));
+      start = end;
+    }
+    return out;
+  }
   function runTicker() {
     var strip = $("ticker");
     if (!strip || !strip.children.length) return;
     var lines = strip.children;
-    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-    var i = 0;
+    for (var k = 0; k < lines.length; k++) lines[k].dataset.text = lines[k].textContent;
+    var i = 0, queue = [];
     function show() {
-      for (var k = 0; k < lines.length; k++) if (lines[k].hidden !== (k !== i)) lines[k].hidden = k !== i;
-      var line = lines[i];
-      line.classList.remove("scroll");
-      var over = still ? 0 : line.scrollWidth - strip.clientWidth;
-      var hold = TICKER_HOLD_MS;
-      if (over > 0) {
-        var seconds = over / Math.max(1, strip.clientWidth / 10); // a tenth of the strip a second
-        line.style.setProperty("--over", -over + "px");
-        line.style.animationDuration = seconds + "s";
-        line.style.animationDelay = TICKER_REST_S + "s";
-        void line.offsetWidth; // restart the slide when the same notice comes round again
-        line.classList.add("scroll");
-        hold = Math.max(hold, (2 * TICKER_REST_S + seconds) * 1000);
+      if (!queue.length) {
+        for (var k = 0; k < lines.length; k++) if (lines[k].hidden !== (k !== i)) lines[k].hidden = k !== i;
+        queue = parts(lines[i], strip.clientWidth);
       }
+      var text = queue.shift();
+      if (lines[i].textContent !== text) lines[i].textContent = text;
+      if (!queue.length) i = (i + 1) % lines.length;
       // A single notice that fits is drawn once and never touched again.
-      if (lines.length > 1 || over > 0) setTimeout(function () { i = (i + 1) % lines.length; show(); }, hold);
+      if (lines.length > 1 || queue.length || lines[i].textContent !== lines[i].dataset.text) {
+        setTimeout(show, TICKER_HOLD_MS);
+      }
     }
     show();
   }
