@@ -67,8 +67,20 @@ def _kiosk(config, data: Path, clock=None):  # type: ignore[no-untyped-def]
     return runtime, KioskApp(runtime, silent=True)
 
 
+def drive(runtime, app, script) -> None:  # type: ignore[no-untyped-def]
+    """Run `script` with a pilot on the kiosk, then stop its runtime; a failed script fails the bench."""
+    from tests.ui.automation import run_with_pilot
+
+    try:
+        errors = run_with_pilot(app, script)
+    finally:
+        runtime.stop()
+    if errors:
+        raise SystemExit("\n".join(errors))
+
+
 def child_latency(touches: int, spawned_at: float) -> dict[str, object]:
-    from tests.ui.automation import fixed_clock, run_with_pilot, sample_config
+    from tests.ui.automation import fixed_clock, sample_config
 
     data = Path(tempfile.mkdtemp(prefix="bench-ui-", dir=os.environ.get("BENCH_DATA_DIR")))
     runtime, app = _kiosk(sample_config(baudrate=10_000_000), data, fixed_clock())
@@ -128,12 +140,7 @@ def child_latency(touches: int, spawned_at: float) -> dict[str, object]:
             },
         }
 
-    try:
-        errors = run_with_pilot(app, script)
-    finally:
-        runtime.stop()
-    if errors:
-        raise SystemExit("\n".join(errors))
+    drive(runtime, app, script)
     return out
 
 
@@ -199,7 +206,7 @@ class GapSampler:
 def child_load(seconds: float, profile: bool = False) -> dict[str, object]:
     from sync.client.settings import SyncSettings
     from sync.signing import KioskKey
-    from tests.ui.automation import fixed_clock, run_with_pilot, sample_config
+    from tests.ui.automation import fixed_clock, sample_config
 
     data = Path(tempfile.mkdtemp(prefix="bench-ui-load-", dir=os.environ.get("BENCH_DATA_DIR")))
     config = sample_config(baudrate=9600)
@@ -347,12 +354,7 @@ def child_load(seconds: float, profile: bool = False) -> dict[str, object]:
             "first_errors": first_errors,
         }
 
-    try:
-        errors = run_with_pilot(app, script)
-    finally:
-        runtime.stop()
-    if errors:
-        raise SystemExit("\n".join(errors))
+    drive(runtime, app, script)
     steady = gaps[5:]  # the first frames include the pilot's own start
     # The same gaps without the GL buffer swap inside them: what the kiosk's own code (and Kivy's
     # layout and text rendering) costs the main thread, apart from rasterising the frame.
@@ -396,7 +398,7 @@ def child_frame_cost(seconds: float) -> dict[str, object]:
     from kivy.core.window import Window
 
     from kiosk.ui.screens.home import GroupFrame
-    from tests.ui.automation import fixed_clock, run_with_pilot, sample_config
+    from tests.ui.automation import fixed_clock, sample_config
 
     data = Path(tempfile.mkdtemp(prefix="bench-ui-cost-", dir=os.environ.get("BENCH_DATA_DIR")))
     runtime, app = _kiosk(sample_config(baudrate=115200), data, fixed_clock())
@@ -468,12 +470,7 @@ def child_frame_cost(seconds: float) -> dict[str, object]:
             for n, v in swaps.items()
         }
 
-    try:
-        errors = run_with_pilot(app, script)
-    finally:
-        runtime.stop()
-    if errors:
-        raise SystemExit("\n".join(errors))
+    drive(runtime, app, script)
     return out
 
 

@@ -249,9 +249,8 @@ def plan_one_screen(
 
 
 def tint_pieces(section: SectionPlan) -> tuple[Box, ...]:
-    """The section's tint as the rectangles around its buttons, not under them: a software renderer
-    pays for every pixel painted, and the tint under the buttons cost a fifth of the home screen's
-    frame (docs/kiosk-ui.md)."""
+    """The section's tint as the rectangles around its buttons, not under them, so a software
+    renderer paints no pixel of the section twice (what that saves is measured in docs/kiosk-ui.md)."""
     f = section.frame
     rows: dict[float, list[Box]] = {}
     for b in section.buttons:
