@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import chinese_calendar  # noqa: E402
-from sqlalchemy import Engine, text  # noqa: E402
+from sqlalchemy import Engine, inspect, text  # noqa: E402
 
 from sync.centre import day_store, enrol  # noqa: E402
 from sync.centre.app import create_app  # noqa: E402
@@ -172,8 +172,9 @@ def seed(url: str, schema: str, halls: int, night_tickets: int, month_tickets: i
             if i % 10 == 0:
                 print(f"seeded {i}/{halls} halls, {time.perf_counter() - start:.0f} s", flush=True)
     engine = make_engine(url, schema)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE")
+    with engine.begin() as conn:  # the seeded schema's tables only (a bare ANALYZE reads every schema)
+        for table in inspect(conn).get_table_names():
+            conn.exec_driver_sql(f'ANALYZE "{table}"')
     engine.dispose()
     return time.perf_counter() - start
 
@@ -252,6 +253,8 @@ def main() -> None:
         "seeded_seconds": None if seeded_s is None else round(seeded_s),
         "seeding": f"simulated outboxes through sync.centre.ingest.ingest_push, one hall-day per push (no HTTP), {args.processes} processes",
         "database": "postgresql",
+        "repeats": args.repeat,
+        "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "note": "median of repeats, each the first request of a fresh app; machine shared with other work",
     }
     print(json.dumps(out, ensure_ascii=False))
