@@ -9,6 +9,7 @@
   var heartbeatMs = parseFloat(body.dataset.heartbeat || "10") * 1000;
   var onlyWindow = page.indexOf("window-") === 0 ? parseInt(page.slice(7), 10) : null;
   var GAP_S = 0.06; // between voice segments, as the kiosk joins them
+  var VOICE_RATE = 16000; // assets/voice/*.wav (scripts/make_voice.py)
   var AFTER_VOICE_MS = 1200;
 
   // Recorded for the tests and the latency bench: what the page painted and when (same clock as
@@ -36,7 +37,9 @@
   if (latestEl) state.latestLimit = parseInt(latestEl.dataset.limit || "8", 10);
 
   function $(id) { return document.getElementById(id); }
-  function setText(id, text) { var el = $(id); if (el && el.textContent !== text) el.textContent = text; }
+  // Text is written only when it changes: an equal write still makes the browser lay out and repaint.
+  function setNodeText(el, text) { if (el && el.textContent !== text) el.textContent = text; }
+  function setText(id, text) { setNodeText($(id), text); }
   function now() { return performance.timeOrigin + performance.now(); }
   // A service's category colour, the kiosk's own: set through the CSSOM (the page's CSP allows no
   // inline style), and only a plain #RRGGBB is taken, whatever the feed sent.
@@ -77,10 +80,9 @@
       li.innerHTML = '<span class="l-number"></span><span class="l-arrow">→</span>' +
         '<span class="l-window"></span><span class="l-mark"></span>';
     }
-    var text = [c.number, null, c.window + " 号窗口", c.mark || ""];
-    for (var k = 0; k < 4; k++) {
-      if (text[k] !== null && li.children[k].textContent !== text[k]) li.children[k].textContent = text[k];
-    }
+    setNodeText(li.children[0], c.number);
+    setNodeText(li.children[2], c.window + " 号窗口");
+    setNodeText(li.children[3], c.mark || "");
     paint(li.children[0], c.colour);
     var cls = c.mark === "过号" ? "noshow" : (c.mark ? "recall" : "");
     if (li.className !== cls) li.className = cls;
@@ -116,8 +118,8 @@
     services.forEach(function (s) {
       var row = $("svc-" + s.code);
       if (!row) return;
-      row.children[1].textContent = s.waiting + " 人";
-      row.children[2].textContent = s.waiting ? (s.wait_min + "–" + s.wait_max + " 分钟") : "无需等候";
+      setNodeText(row.children[1], s.waiting + " 人");
+      setNodeText(row.children[2], s.waiting ? (s.wait_min + "–" + s.wait_max + " 分钟") : "无需等候");
       paint(row.children[0], s.colour);
     });
   }
@@ -201,7 +203,12 @@
   var announcements = 0;
   function audioContext() {
     if (audio === null) {
-      try { audio = new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { audio = false; }
+      // The recordings are 16 kHz mono and an announcement may start a little late: a context at their
+      // rate with "playback" latency decodes without resampling and wakes its audio thread far less.
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      try { audio = new Ctx({ latencyHint: "playback", sampleRate: VOICE_RATE }); } catch (e) {
+        try { audio = new Ctx(); } catch (e2) { audio = false; }
+      }
     }
     return audio || null;
   }
