@@ -19,12 +19,15 @@ Kivy frame interval during the calls. Targets: p99 ≤ 100 ms beyond transmissio
 50 ms. The kiosk child runs at nice -5, as deploy/kiosk.service runs the kiosk.
 
 Placement (stated in the JSON): in a hall each board renders on its own mini PC, here all ten share
-the kiosk's two cores. `boards_niced` (the targets are judged on it) runs Chromium at nice 15 so the
-pages get only the CPU the kiosk leaves; `boards_shared` runs it at nice 0, as equals, for comparison.
-Both drop CAP_SYS_NICE from the browser: as root Chromium sets its own threads to nice -8 and its
-audio threads to SCHED_RR, which no unprivileged `board` user can. Nothing timed changes with the
-placement, and no sample is dropped. By default both placements run, then the same calls with no board
-configured (`kiosk_frame_gap_ms_without_board`): on a shared machine the ratio says more than either.
+the kiosk's two cores. `boards_pinned` (the targets are judged on it) pins Chromium to the last CPU at
+nice 15, so the kiosk always has a core the pages never take; `boards_shared` runs it unpinned at nice
+0, as equals, for comparison (and `--placement boards_niced` unpinned at nice 15: on this VM nice alone
+did not keep the pages from the kiosk's frames). Every placement drops CAP_SYS_NICE from the browser:
+as root Chromium sets its own threads to nice -8 and its audio threads to SCHED_RR, which no
+unprivileged `board` user can. Chromium's shared memory stays in /dev/shm (not Playwright's default
+of files in /tmp, on the kiosk's disk). Nothing timed changes with the placement, and no sample is
+dropped. By default both placements run, then the same calls with no board configured
+(`kiosk_frame_gap_ms_without_board`): on a shared machine the ratio says more than either.
 `--streams` runs them once more with BOARDS plain SSE connections and no browser (the call stamped when
 its event arrives): the kiosk's cost of serving the boards, apart from the pages rendering beside it.
 
@@ -82,27 +85,37 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-PLACEMENTS = {
+LAST_CPU = (os.cpu_count() or 1) - 1
+PLACEMENTS: dict[str, tuple[int, int | None, str]] = {
+    "boards_pinned": (
+        15,
+        LAST_CPU,
+        f"Chromium pinned to CPU {LAST_CPU} (taskset) at nice 15, without CAP_SYS_NICE: the ten TVs' own "
+        "computers modelled by leaving the kiosk a core the pages never take (the kiosk is not pinned)",
+    ),
     "boards_niced": (
         15,
-        "Chromium at nice 15, without CAP_SYS_NICE: the ten TVs' own computers modelled by giving the "
-        "pages only the CPU the kiosk leaves",
+        None,
+        "Chromium on every CPU at nice 15, without CAP_SYS_NICE (unpinned, for comparison: nice alone did "
+        "not keep the pages from the kiosk's frames on this two-core VM)",
     ),
     "boards_shared": (
         0,
-        "Chromium at nice 0, without CAP_SYS_NICE: ten pages competing with the kiosk for its two cores "
-        "as equals (for comparison)",
+        None,
+        "Chromium on every CPU at nice 0, without CAP_SYS_NICE: ten pages competing with the kiosk for its "
+        "two cores as equals (unpinned, for comparison)",
     ),
 }
 """Where the ten boards' pages run. As root Chromium gives its own threads nice -8 and its audio
 threads SCHED_RR, which undoes any nice and preempts the kiosk; an unprivileged user (the `board` user
-of deploy/hall-board.service) cannot, so CAP_SYS_NICE is dropped from the browser in both placements."""
+of deploy/hall-board.service) cannot, so CAP_SYS_NICE is dropped from the browser in every placement."""
 
 
-def placed_chromium(folder: Path, niceness: int) -> str:
-    wrapper = folder / f"chromium-nice{niceness}"
+def placed_chromium(folder: Path, niceness: int, cpu: int | None) -> str:
+    wrapper = folder / f"chromium-nice{niceness}-cpu{cpu}"
     drop = "setpriv --bounding-set -sys_nice --inh-caps -sys_nice " if os.geteuid() == 0 else ""
-    wrapper.write_text(f'#!/bin/sh\nexec {drop}nice -n {niceness} {CHROMIUM} "$@"\n')
+    pin = f"taskset -c {cpu} " if cpu is not None else ""
+    wrapper.write_text(f'#!/bin/sh\nexec {drop}nice -n {niceness} {pin}{CHROMIUM} "$@"\n')
     wrapper.chmod(0o755)
     return str(wrapper)
 
@@ -352,10 +365,11 @@ def measure(calls: int, boards: int, env: dict[str, str], folder: Path, placemen
 
     frame_s = transmission_seconds(len(FF68Protocol().key_frame(1, StaffAction.CALL_NEXT)), BAUD)
     kiosk = Kiosk(calls, env, with_board=boards > 0)
-    niceness, why = PLACEMENTS[placement]
+    niceness, cpu, why = PLACEMENTS[placement]
     out: dict[str, Any] = {
         "placement": placement,
         "chromium_nice": niceness,
+        "chromium_cpus": [cpu] if cpu is not None else list(range(LAST_CPU + 1)),
         "placement_means": why,
         "chromium_shared_memory": "/dev/shm (tmpfs), not files on the kiosk's disk",
     }
@@ -363,7 +377,7 @@ def measure(calls: int, boards: int, env: dict[str, str], folder: Path, placemen
         url = kiosk.read()["url"]
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
-                executable_path=placed_chromium(folder, niceness),
+                executable_path=placed_chromium(folder, niceness, cpu),
                 args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required", "--mute-audio"],
                 # Playwright's default (for containers with a tiny /dev/shm) moves Chromium's shared
                 # memory to files in /tmp: on the kiosk's own disk, where their writeback stalled the
@@ -506,7 +520,8 @@ def main(argv: list[str] | None = None) -> int:
         "--placement",
         choices=[*PLACEMENTS, "both"],
         default="both",
-        help="where the boards' Chromium runs (the targets are judged on boards_niced)",
+        help="where the boards' Chromium runs (both: boards_pinned, on which the targets are judged, then "
+        "boards_shared)",
     )
     parser.add_argument("--no-baseline", action="store_true", help="skip the calls without a board")
     parser.add_argument("--streams", action="store_true", help="also run them with plain SSE readers")
@@ -518,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tests.ui.automation import VirtualDisplay
 
-    placements = list(PLACEMENTS) if args.placement == "both" else [args.placement]
+    placements = ["boards_pinned", "boards_shared"] if args.placement == "both" else [args.placement]
     display = VirtualDisplay("1920x1080")
     try:
         with tempfile.TemporaryDirectory() as home:
