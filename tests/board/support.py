@@ -124,8 +124,10 @@ class BoardKiosk:
         since = time.monotonic() - self._pressed.get(key, -1e9)
         if since < DEBOUNCE_S:
             time.sleep(DEBOUNCE_S - since)
+        reply = self.call("press_staff", address=window, action=action)
+        # The bus's retransmit window counts from its ACK, sent once the press is committed: from here.
         self._pressed[key] = time.monotonic()
-        return self.call("press_staff", address=window, action=action)
+        return reply
 
     def kill(self) -> None:
         self.proc.kill()
