@@ -13,24 +13,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from kiosk.engine.keypad_presses import CommittedFrame, KeypadFrame
 from sync.contract.enums import Outcome, WindowStatus
 
 
 class DomainError(Exception):
     """An impossible transition (same name as the engine's, so the dispatcher treats it alike)."""
-
-
-@dataclass(frozen=True)
-class KeypadFrame:
-    bus: str
-    address: int
-    frame: bytes
-
-
-@dataclass(frozen=True)
-class CommittedFrame:
-    frame: KeypadFrame
-    committed_at: float
 
 
 @dataclass(frozen=True)
