@@ -13,10 +13,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.config.schema import HallConfig
+from kiosk.config.schema import HallConfig, hex_contrast
 from kiosk.engine.notices import CHANGES_WAITING, Notice, NoticeKind
 from kiosk.services.call_words import segments_for
-from kiosk.services.home_plan import service_colour
+from kiosk.services.home_plan import on_dark, service_colour
 from kiosk.services.ui_support import date_text
 
 
@@ -44,6 +44,29 @@ QUEUE_CHANGES = CHANGES_WAITING
 WINDOW_FREED = frozenset({NoticeKind.FINISHED, NoticeKind.NO_SHOW, NoticeKind.HELD, NoticeKind.TRANSFERRED})
 """Notices after which nobody is being served at the window any more."""
 
+# The grounds the category stripes are drawn on, as static/board.css declares them in :root
+# (tests/board/test_board_colours.py reads the sheet and checks they agree).
+BOARD_BG = "#0b1e3a"
+"""--bg: the page itself; the 窗口屏's number and its underline stand on it."""
+BOARD_PANEL = "#12305a"
+"""--panel: the window cards, the latest calls and the queue table."""
+BOARD_FRESH = "#1d467f"
+"""--fresh: a window card while its new call is highlighted, the lightest ground of the three."""
+STRIPE_GROUNDS = (BOARD_BG, BOARD_PANEL, BOARD_FRESH)
+STRIPE_CONTRAST = 3.0
+"""WCAG's minimum for a graphical object: a stripe must stand out from every ground it is drawn on."""
+
+
+def stripe_colour(colour: str) -> str:
+    """The category colour as the board's stripes draw it: the kiosk's colour is dark enough for white
+    text and so too faint on the board's dark grounds; lightened (`on_dark`, its hue kept) for the
+    ground that needs most, it stands out at 3:1 from all of them."""
+    if not colour:
+        return ""
+    lightened = [on_dark(colour, ground, STRIPE_CONTRAST) for ground in STRIPE_GROUNDS]
+    fits = (c for c in lightened if all(hex_contrast(c, g) >= STRIPE_CONTRAST for g in STRIPE_GROUNDS))
+    return next(fits, "#FFFFFF")
+
 
 @dataclass
 class WindowView:
@@ -54,6 +77,7 @@ class WindowView:
     recall: bool = False
     paused: bool = False
     colour: str = ""  # the current number's category colour, "" when nobody is called
+    stripe: str = ""  # the same as the board's stripes draw it (`stripe_colour`)
 
     def json(self) -> dict[str, Any]:
         return {
@@ -64,6 +88,7 @@ class WindowView:
             "recall": self.recall,
             "paused": self.paused,
             "colour": self.colour if self.current else "",
+            "stripe": self.stripe if self.current else "",
         }
 
 
@@ -73,9 +98,16 @@ class LatestCall:
     window: int
     mark: str = ""
     colour: str = ""
+    stripe: str = ""
 
     def json(self) -> dict[str, Any]:
-        return {"number": self.number, "window": self.window, "mark": self.mark, "colour": self.colour}
+        return {
+            "number": self.number,
+            "window": self.window,
+            "mark": self.mark,
+            "colour": self.colour,
+            "stripe": self.stripe,
+        }
 
 
 @dataclass
@@ -83,6 +115,7 @@ class QueueLine:
     code: str
     name: str
     colour: str  # the service's category colour, as on the kiosk's button and ticket screen
+    stripe: str  # the same as the board's stripes draw it (`stripe_colour`)
     waiting: int = 0
     wait_min: int = 0
     wait_max: int = 0
@@ -92,6 +125,7 @@ class QueueLine:
             "code": self.code,
             "name": self.name,
             "colour": self.colour,
+            "stripe": self.stripe,
             "waiting": self.waiting,
             "wait_min": self.wait_min,
             "wait_max": self.wait_max,
@@ -113,6 +147,8 @@ class BoardModel:
     """Each service's category colour by service code (`service_colour`, the kiosk's own)."""
     prefix_colours: dict[str, str] = field(default_factory=dict)
     """The same by ticket prefix: calls read back from the database carry only their number."""
+    stripes: dict[str, str] = field(default_factory=dict)
+    """Each category colour's stripe (`stripe_colour`), worked out once when the board starts."""
 
     @classmethod
     def create(cls, config: HallConfig, latest_limit: int, voice_on_board: bool) -> BoardModel:
@@ -124,7 +160,10 @@ class BoardModel:
             )
         model.colours = {s.code: service_colour(config, s.code) for s in config.services}
         model.prefix_colours = {s.prefix: model.colours[s.code] for s in config.services}
-        model.queue = [QueueLine(s.code, s.name, model.colours[s.code]) for s in config.services]
+        model.stripes = {c: stripe_colour(c) for c in model.colours.values()}
+        for s in config.services:
+            colour = model.colours[s.code]
+            model.queue.append(QueueLine(s.code, s.name, colour, model.stripes[colour]))
         return model
 
     def colour_of(self, number: str | None, service_code: str | None = None) -> str:
@@ -145,10 +184,14 @@ class BoardModel:
                 w = self.windows[window_number]
                 w.current, w.paused, w.recall = current, paused, False
                 w.colour = self.colour_of(current)
+                w.stripe = self.stripes.get(w.colour, "")
         self.latest = []
         for number, window in recent:
             if all(c.number != number for c in self.latest):
-                self.latest.append(LatestCall(number, window, colour=self.colour_of(number)))
+                colour = self.colour_of(number)
+                self.latest.append(
+                    LatestCall(number, window, colour=colour, stripe=self.stripes.get(colour, ""))
+                )
         self.latest = self.latest[: self.latest_limit]
         self.set_queue(overview)
 
@@ -177,16 +220,18 @@ class BoardModel:
         w = self.windows.get(n.window) if n.window is not None else None
         if kind is NoticeKind.CALLED and w is not None and n.number:
             colour = self.colour_of(n.number, n.service_code)
-            w.current, w.recall, w.colour = n.number, bool(n.recall), colour
+            stripe = self.stripes.get(colour, "")
+            w.current, w.recall, w.colour, w.stripe = n.number, bool(n.recall), colour, stripe
             self.latest = [c for c in self.latest if c.number != n.number]
             mark = CallMark.RECALLED.value if n.recall else ""
-            self.latest.insert(0, LatestCall(n.number, w.number, mark, colour))
+            self.latest.insert(0, LatestCall(n.number, w.number, mark, colour, stripe))
             del self.latest[self.latest_limit :]
             call = {
                 "number": n.number,
                 "window": w.number,
                 "service": n.service_code,
                 "colour": colour,
+                "stripe": stripe,
                 "recall": bool(n.recall),
                 "segments": segments_for(n.number, w.number, bool(n.recall)),
             }

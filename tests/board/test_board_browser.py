@@ -4,6 +4,7 @@ Every assertion reads what the page shows (DOM text)."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from kiosk.board.model import stripe_colour
 from kiosk.config.loader import load_config
 from kiosk.services import home_plan
 from tests.board.support import CHROMIUM, CHROMIUM_ARGS, BoardKiosk, CuttableLink
@@ -208,7 +210,8 @@ def test_each_service_wears_its_kiosk_category_colour_in_the_queue_and_on_its_ca
     browser: Browser, kiosk: BoardKiosk
 ) -> None:
     config = load_config(SAMPLE_CONFIG)
-    # The kiosk's home paints each category section in its group's colour; the board must use the same.
+    # The kiosk's home paints each category section in its group's colour; the board must use the same
+    # (lightened for its stripes, the kiosk's own where white text sits on it).
     home = {s.code: g.colour for g in home_plan.groups(config) for s in g.services}
     for code, colour in home.items():
         assert home_plan.service_colour(config, code) == colour
@@ -218,26 +221,89 @@ def test_each_service_wears_its_kiosk_category_colour_in_the_queue_and_on_its_ca
     shown = {}
     for s in config.services:
         cell = board.locator(f"#svc-{s.code} .svc-name")
-        expected = rgb(home_plan.service_colour(config, s.code))
+        expected = rgb(stripe_colour(home_plan.service_colour(config, s.code)))
         expect(cell).to_have_css("border-left-color", expected)
         shown[s.code] = cell.evaluate("el => getComputedStyle(el).borderLeftColor")
         assert float(cell.evaluate("el => getComputedStyle(el).borderLeftWidth").removesuffix("px")) >= 8
     assert len(set(shown.values())) >= 3  # the sample's categories are told apart, not one colour for all
 
-    colour = rgb(home_plan.service_colour(config, "minimum_living"))
-    assert colour != rgb(home_plan.service_colour(config, "pension_enrol"))
+    colour = home_plan.service_colour(config, "minimum_living")
+    stripe = rgb(stripe_colour(colour))
+    assert stripe != rgb(stripe_colour(home_plan.service_colour(config, "pension_enrol")))
     kiosk.press(3, "CALL_NEXT")
     expect(board.locator("#win-3-current")).to_have_text("D001", timeout=WAIT_MS)
-    expect(board.locator("#win-3-current")).to_have_css("border-left-color", colour)
-    expect(board.locator("#callout-number")).to_have_css("background-color", colour)
-    expect(board.locator("#latest li .l-number").first).to_have_css("border-left-color", colour)
+    expect(board.locator("#win-3-current")).to_have_css("border-left-color", stripe)
+    expect(board.locator("#callout-number")).to_have_css("background-color", rgb(colour))
+    expect(board.locator("#latest li .l-number").first).to_have_css("border-left-color", stripe)
     # A board that connects later reads the same colours from the snapshot.
     late = open_page(browser, kiosk.url("/board"))
-    expect(late.locator("#win-3-current")).to_have_css("border-left-color", colour, timeout=WAIT_MS)
-    expect(late.locator("#latest li .l-number").first).to_have_css("border-left-color", colour)
+    expect(late.locator("#win-3-current")).to_have_css("border-left-color", stripe, timeout=WAIT_MS)
+    expect(late.locator("#latest li .l-number").first).to_have_css("border-left-color", stripe)
     kiosk.press(3, "REQUEST_RATING")  # the service ends: the window's stripe goes with its number
     expect(board.locator("#win-3-current")).to_have_text("—", timeout=WAIT_MS)
     expect(board.locator("#win-3-current")).to_have_css("border-left-color", "rgba(0, 0, 0, 0)")
+
+
+# Each stripe as the page draws it, and the ground beneath: the nearest box, itself or an ancestor,
+# with a background that is not transparent.
+STRIPES_JS = """
+([selector, side]) => Array.from(document.querySelectorAll(selector)).map(el => {
+  let ground = el;
+  while (ground && getComputedStyle(ground).backgroundColor.replace(/ /g, "") === "rgba(0,0,0,0)") {
+    ground = ground.parentElement;
+  }
+  return {
+    id: el.id || el.textContent.trim(),
+    stripe: getComputedStyle(el)[side],
+    ground: getComputedStyle(ground || document.body).backgroundColor,
+    fresh: !!el.closest(".fresh"),
+  };
+})
+"""
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG 2.x contrast of two computed colours, "rgb(r, g, b)" (opaque) as the browser reports them."""
+
+    def luminance(css: str) -> float:
+        match = re.fullmatch(r"rgb\((\d+), (\d+), (\d+)\)", css)
+        assert match, css  # a transparent or half-transparent stripe or ground is not what the board draws
+        r, g, b = (int(v) / 255 for v in match.groups())
+        r, g, b = ((c / 12.92) if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    a, b = sorted((luminance(first), luminance(second)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def test_every_stripe_stands_out_at_3_to_1_from_the_ground_it_is_drawn_on_during_a_call(
+    browser: Browser, tmp_path: Path
+) -> None:
+    # A long highlight: the called window's card is read on its lighter "fresh" ground.
+    k = BoardKiosk(tmp_path, SAMPLE_CONFIG, free_port(), highlight_seconds=30.0)
+    k.start()
+    try:
+        k.issue("minimum_living", "pension_enrol")
+        board = open_page(browser, k.url("/board"))
+        screen = open_page(browser, k.url("/window/3"), (1280, 800))
+        k.press(3, "CALL_NEXT")
+        expect(board.locator("#win-3-current")).to_have_text("D001", timeout=WAIT_MS)
+        expect(board.locator("#win-3")).to_have_class(re.compile(r"\bfresh\b"))
+        expect(screen.locator("#win-3-current")).to_have_text("D001", timeout=WAIT_MS)
+        k.press(1, "CALL_NEXT")
+        expect(board.locator("#win-1-current")).to_have_text("A001", timeout=WAIT_MS)
+
+        drawn = board.evaluate(STRIPES_JS, [".win-current", "borderLeftColor"])
+        drawn = [d for d in drawn if d["id"] in ("win-1-current", "win-3-current")]
+        drawn += board.evaluate(STRIPES_JS, ["#latest .l-number", "borderLeftColor"])
+        drawn += board.evaluate(STRIPES_JS, ["#queue .svc-name", "borderLeftColor"])
+        drawn += screen.evaluate(STRIPES_JS, [".ws-current", "borderBottomColor"])
+        assert any(d["fresh"] for d in drawn), drawn  # the called card's ground, not only the panels
+        assert len(drawn) == 2 + 2 + len(load_config(SAMPLE_CONFIG).services) + 1, drawn
+        for d in drawn:
+            assert contrast(d["stripe"], d["ground"]) >= 3.0, d
+    finally:
+        k.stop()
 
 
 LONG_NOTICE = (

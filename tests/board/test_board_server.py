@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.board.model import BoardModel
+from kiosk.board.model import BoardModel, stripe_colour
 from kiosk.config.schema import HallConfig
 from kiosk.engine.clock import ManualClock
 from kiosk.services import home_plan
@@ -196,13 +196,19 @@ def test_the_boards_data_carries_each_services_kiosk_colour_and_numbers_read_bac
     snap = model.snapshot()
     for line in snap["services"]:
         assert line["colour"] == home_plan.service_colour(sample_config, line["code"])
-        assert set(line) == {"code", "name", "colour", "waiting", "wait_min", "wait_max"}  # no personal data
+        assert line["stripe"] == stripe_colour(line["colour"]) != line["colour"]
+        # No personal data:
+        assert set(line) == {"code", "name", "colour", "stripe", "waiting", "wait_min", "wait_max"}
     living = next(s for s in sample_config.services if s.code == "minimum_living")
     number = f"{living.prefix}007"
     # After a restart the calls come back from the database as numbers only: the prefix names the service.
     model.load({3: (number, False)}, [(number, 3)], {})
     snap = model.snapshot()
     colour = home_plan.service_colour(sample_config, "minimum_living")
-    assert next(w for w in snap["windows"] if w["number"] == 3)["colour"] == colour
-    assert snap["latest"][0] == {"number": number, "window": 3, "mark": "", "colour": colour}
-    assert next(w for w in snap["windows"] if w["number"] == 1)["colour"] == ""
+    stripe = stripe_colour(colour)
+    window_3 = next(w for w in snap["windows"] if w["number"] == 3)
+    assert (window_3["colour"], window_3["stripe"]) == (colour, stripe)
+    latest = {"number": number, "window": 3, "mark": "", "colour": colour, "stripe": stripe}
+    assert snap["latest"][0] == latest
+    window_1 = next(w for w in snap["windows"] if w["number"] == 1)
+    assert (window_1["colour"], window_1["stripe"]) == ("", "")

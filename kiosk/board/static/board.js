@@ -41,7 +41,8 @@
   function setNodeText(el, text) { if (el && el.textContent !== text) el.textContent = text; }
   function setText(id, text) { setNodeText($(id), text); }
   function now() { return performance.timeOrigin + performance.now(); }
-  // A service's category colour, the kiosk's own: set through the CSSOM (the page's CSP allows no
+  // A category stripe: the feed's `stripe` (the kiosk's colour lightened to 3:1 on the board's dark
+  // grounds; `colour` is for white text on it). Set through the CSSOM (the page's CSP allows no
   // inline style), and only a plain #RRGGBB is taken, whatever the feed sent.
   function paint(el, colour) {
     if (!el) return;
@@ -68,7 +69,7 @@
       setText("win-" + w.number + "-label", w.paused ? "" : (w.current ? "正在办理" : "等待叫号"));
     }
     setText("win-" + w.number + "-state", label);
-    paint($("win-" + w.number + "-current"), w.current ? w.colour : "");
+    paint($("win-" + w.number + "-current"), w.current ? w.stripe : "");
     card.classList.toggle("paused", !!w.paused);
     card.classList.toggle("recall", !!(w.recall && w.current));
     card.classList.toggle("idle", !w.current);
@@ -83,7 +84,7 @@
     setNodeText(li.children[0], c.number);
     setNodeText(li.children[2], c.window + " 号窗口");
     setNodeText(li.children[3], c.mark || "");
-    paint(li.children[0], c.colour);
+    paint(li.children[0], c.stripe);
     var cls = c.mark === "过号" ? "noshow" : (c.mark ? "recall" : "");
     if (li.className !== cls) li.className = cls;
     return li;
@@ -120,7 +121,7 @@
       if (!row) return;
       setNodeText(row.children[1], s.waiting + " 人");
       setNodeText(row.children[2], s.waiting ? (s.wait_min + "–" + s.wait_max + " 分钟") : "无需等候");
-      paint(row.children[0], s.colour);
+      paint(row.children[0], s.stripe);
     });
   }
 
@@ -141,9 +142,11 @@
 
   function onCall(c) {
     var w = state.windows[c.window] || { number: c.window, paused: false };
-    w = Object.assign({}, w, { current: c.number, recall: c.recall, paused: false, colour: c.colour });
+    w = Object.assign({}, w, { current: c.number, recall: c.recall, paused: false, colour: c.colour,
+      stripe: c.stripe });
     renderWindow(w);
-    prependLatest({ number: c.number, window: c.window, mark: c.recall ? "再次呼叫" : "", colour: c.colour });
+    prependLatest({ number: c.number, window: c.window, mark: c.recall ? "再次呼叫" : "", colour: c.colour,
+      stripe: c.stripe });
     if (onlyWindow === null || c.window === onlyWindow) {
       paints.push({ number: c.number, window: c.window, recall: c.recall, replay: !!c.replay, t: now() });
     }
