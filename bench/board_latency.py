@@ -19,15 +19,18 @@ Kivy frame interval during the calls. Targets: p99 ≤ 100 ms beyond transmissio
 50 ms. The kiosk child runs at nice -5, as deploy/kiosk.service runs the kiosk.
 
 Placement (stated in the JSON): in a hall each board renders on its own mini PC, here all ten share
-the kiosk's two cores. `boards_pinned` (the targets are judged on it) pins Chromium to the last CPU at
-nice 15, so the kiosk always has a core the pages never take; `boards_shared` runs it unpinned at nice
-0, as equals, for comparison (and `--placement boards_niced` unpinned at nice 15: on this VM nice alone
-did not keep the pages from the kiosk's frames). Every placement drops CAP_SYS_NICE from the browser:
-as root Chromium sets its own threads to nice -8 and its audio threads to SCHED_RR, which no
-unprivileged `board` user can. Chromium's shared memory stays in /dev/shm (not Playwright's default
-of files in /tmp, on the kiosk's disk). Nothing timed changes with the placement, and no sample is
-dropped. By default both placements run, then the same calls with no board configured
-(`kiosk_frame_gap_ms_without_board`): on a shared machine the ratio says more than either.
+the kiosk's two cores. `boards_idle` (the targets are judged on it) pins Chromium to the last CPU under
+SCHED_IDLE: the pages get only CPU time no kiosk thread wants, which is what a board on its own computer
+costs the kiosk. `boards_pinned` (judged at earlier stops) pins it there at nice 15 instead: nice 15
+still claims a share of that core and makes it look busy, so the kiosk's render threads (two, under
+Mesa llvmpipe) often queue on one core while the pages paint; `boards_shared` runs it unpinned at nice
+0, as equals, `boards_idle_shared` unpinned under SCHED_IDLE, and `boards_niced` unpinned at nice 15 (on this VM nice alone did not keep the pages from
+the kiosk's frames). Every placement drops CAP_SYS_NICE from the browser: as root Chromium sets its own
+threads to nice -8 and its audio threads to SCHED_RR, which no unprivileged `board` user can. Chromium's
+shared memory stays in /dev/shm (not Playwright's default of files in /tmp, on the kiosk's disk).
+Nothing timed changes with the placement, and no sample is dropped. By default `boards_idle` and then
+`boards_pinned` run, then the same calls with no board configured (`kiosk_frame_gap_ms_without_board`):
+on a shared machine the ratio says more than either.
 `--streams` runs them once more with BOARDS plain SSE connections and no browser (the call stamped when
 its event arrives): the kiosk's cost of serving the boards, apart from the pages rendering beside it.
 
@@ -46,6 +49,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -86,20 +90,51 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 LAST_CPU = (os.cpu_count() or 1) - 1
-PLACEMENTS: dict[str, tuple[int, int | None, str]] = {
-    "boards_pinned": (
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the ten boards' Chromium runs, beside the kiosk on its own machine."""
+
+    policy: str  # "idle": SCHED_IDLE (runs only on CPU time nothing else wants); "normal": SCHED_OTHER
+    nice: int  # for "normal" only
+    cpu: int | None  # pinned to this CPU, or free to use every CPU
+    means: str
+
+
+PLACEMENTS: dict[str, Placement] = {
+    "boards_idle": Placement(
+        "idle",
+        0,
+        LAST_CPU,
+        f"Chromium pinned to CPU {LAST_CPU} (taskset) under SCHED_IDLE, without CAP_SYS_NICE: the ten TVs' own "
+        "computers modelled as CPU time the kiosk never wants back. The pages run only when no kiosk thread "
+        "wants that core, a kiosk thread that wakes preempts them at once, and the scheduler counts their core "
+        "as free when it places the kiosk's render threads (the kiosk is not pinned)",
+    ),
+    "boards_idle_shared": Placement(
+        "idle",
+        0,
+        None,
+        "Chromium on every CPU under SCHED_IDLE, without CAP_SYS_NICE (unpinned, for comparison: the pages may "
+        "use either core the kiosk leaves, so they paint sooner, and share both cores' caches with it)",
+    ),
+    "boards_pinned": Placement(
+        "normal",
         15,
         LAST_CPU,
-        f"Chromium pinned to CPU {LAST_CPU} (taskset) at nice 15, without CAP_SYS_NICE: the ten TVs' own "
-        "computers modelled by leaving the kiosk a core the pages never take (the kiosk is not pinned)",
+        f"Chromium pinned to CPU {LAST_CPU} (taskset) at nice 15, without CAP_SYS_NICE (for comparison: nice 15 "
+        "still takes its share of that core, so the kiosk's two render threads often wait their turn on one)",
     ),
-    "boards_niced": (
+    "boards_niced": Placement(
+        "normal",
         15,
         None,
         "Chromium on every CPU at nice 15, without CAP_SYS_NICE (unpinned, for comparison: nice alone did "
         "not keep the pages from the kiosk's frames on this two-core VM)",
     ),
-    "boards_shared": (
+    "boards_shared": Placement(
+        "normal",
         0,
         None,
         "Chromium on every CPU at nice 0, without CAP_SYS_NICE: ten pages competing with the kiosk for its "
@@ -108,14 +143,18 @@ PLACEMENTS: dict[str, tuple[int, int | None, str]] = {
 }
 """Where the ten boards' pages run. As root Chromium gives its own threads nice -8 and its audio
 threads SCHED_RR, which undoes any nice and preempts the kiosk; an unprivileged user (the `board` user
-of deploy/hall-board.service) cannot, so CAP_SYS_NICE is dropped from the browser in every placement."""
+of deploy/hall-board.service) cannot, so CAP_SYS_NICE is dropped from the browser in every placement
+(which also keeps a SCHED_IDLE browser from leaving SCHED_IDLE)."""
+JUDGED = "boards_idle"
 
 
-def placed_chromium(folder: Path, niceness: int, cpu: int | None) -> str:
-    wrapper = folder / f"chromium-nice{niceness}-cpu{cpu}"
+def placed_chromium(folder: Path, name: str) -> str:
+    placement = PLACEMENTS[name]
+    wrapper = folder / f"chromium-{name}"
     drop = "setpriv --bounding-set -sys_nice --inh-caps -sys_nice " if os.geteuid() == 0 else ""
-    pin = f"taskset -c {cpu} " if cpu is not None else ""
-    wrapper.write_text(f'#!/bin/sh\nexec {drop}nice -n {niceness} {pin}{CHROMIUM} "$@"\n')
+    pin = f"taskset -c {placement.cpu} " if placement.cpu is not None else ""
+    policy = "chrt --idle 0 " if placement.policy == "idle" else f"nice -n {placement.nice} "
+    wrapper.write_text(f'#!/bin/sh\nexec {policy}{drop}{pin}{CHROMIUM} "$@"\n')
     wrapper.chmod(0o755)
     return str(wrapper)
 
@@ -365,19 +404,19 @@ def measure(calls: int, boards: int, env: dict[str, str], folder: Path, placemen
 
     frame_s = transmission_seconds(len(FF68Protocol().key_frame(1, StaffAction.CALL_NEXT)), BAUD)
     kiosk = Kiosk(calls, env, with_board=boards > 0)
-    niceness, cpu, why = PLACEMENTS[placement]
+    where = PLACEMENTS[placement]
     out: dict[str, Any] = {
         "placement": placement,
-        "chromium_nice": niceness,
-        "chromium_cpus": [cpu] if cpu is not None else list(range(LAST_CPU + 1)),
-        "placement_means": why,
+        "chromium_policy": "SCHED_IDLE" if where.policy == "idle" else f"SCHED_OTHER nice {where.nice}",
+        "chromium_cpus": [where.cpu] if where.cpu is not None else list(range(LAST_CPU + 1)),
+        "placement_means": where.means,
         "chromium_shared_memory": "/dev/shm (tmpfs), not files on the kiosk's disk",
     }
     try:
         url = kiosk.read()["url"]
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
-                executable_path=placed_chromium(folder, niceness, cpu),
+                executable_path=placed_chromium(folder, placement),
                 args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required", "--mute-audio"],
                 # Playwright's default (for containers with a tiny /dev/shm) moves Chromium's shared
                 # memory to files in /tmp: on the kiosk's own disk, where their writeback stalled the
@@ -520,8 +559,8 @@ def main(argv: list[str] | None = None) -> int:
         "--placement",
         choices=[*PLACEMENTS, "both"],
         default="both",
-        help="where the boards' Chromium runs (both: boards_pinned, on which the targets are judged, then "
-        "boards_shared)",
+        help=f"where the boards' Chromium runs (both: {JUDGED}, on which the targets are judged, then "
+        "boards_pinned)",
     )
     parser.add_argument("--no-baseline", action="store_true", help="skip the calls without a board")
     parser.add_argument("--streams", action="store_true", help="also run them with plain SSE readers")
@@ -533,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tests.ui.automation import VirtualDisplay
 
-    placements = ["boards_pinned", "boards_shared"] if args.placement == "both" else [args.placement]
+    placements = [JUDGED, "boards_pinned"] if args.placement == "both" else [args.placement]
     display = VirtualDisplay("1920x1080")
     try:
         with tempfile.TemporaryDirectory() as home:
