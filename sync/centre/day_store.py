@@ -9,7 +9,8 @@ replaced by its staff member (a staff member is counted exactly as a window is).
 
 Besides the day's exact means and P90s, each row keeps sums and 10-second histograms of the waits and
 service times, which is what a period (``periods.py``) adds up; the rows are also kept added up per
-calendar month (``month_figures``), which is what the street's months, quarters and years read.
+calendar month (``month_figures``), which is what the street's months, quarters and years read (and,
+less their left-out days, ranges that cover most of a month: ``range_plan``).
 """
 
 from __future__ import annotations

@@ -246,8 +246,9 @@ class DayFigures(_Counts, Base):
 class MonthFigures(_Counts, Base):
     """A hall's calendar month of one scope and key: its hall-day rows added up (counts, sums, days and
     histograms), rewritten with them (``day_store.store_months``), so the street's month, quarter and year
-    read a few thousand rows instead of every hall-day's. A month of a single day keeps that day's
-    exact P90s (as the day row does)."""
+    read a few thousand rows instead of every hall-day's, and a range covering most of a month reads the
+    month row less its left-out days (``range_plan``). A month of a single day keeps that day's exact
+    P90s (as the day row does)."""
 
     __tablename__ = "month_figures"
     __table_args__ = (Index("ix_month_figures_month_scope", "month", "scope"),)

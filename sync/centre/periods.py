@@ -9,6 +9,7 @@ A follow-up belongs to the window (and staff member) of the service it came from
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -16,13 +17,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, select, text, union_all
+from sqlalchemy import Connection, and_, case, func, select
 
-from sync.centre import models
-from sync.centre.day_store import COUNTS, MONTH_SUMMED
+from sync.centre import models, range_plan, street_sums
 from sync.centre.figures import SHANGHAI, _halls
-from sync.centre.period_math import SUMS, Acc, rate
+from sync.centre.period_math import Acc, rate
 from sync.contract.figures import Figures
+
+log = logging.getLogger("street_centre.figures")
 
 
 class PeriodError(ValueError):
@@ -271,91 +273,6 @@ def _whole_months(period: Period) -> tuple[list[str], list[tuple[dt.date, dt.dat
     return months, stray
 
 
-def _hall_hists(conn: Connection, period: Period) -> dict[str, dict[str, dict[int, int]]]:
-    """Each hall's wait and service distributions over the period: the stored month rows of the months
-    it covers whole, and the hall-day histograms of the days around them added up inside the database
-    (a month of 200 halls is 4,400 per-day histograms: too slow to add up per request)."""
-    out: dict[str, dict[str, dict[int, int]]] = defaultdict(lambda: {"wait_hist": {}, "service_hist": {}})
-    months, stray = _whole_months(period)
-    m = models.MonthFigures
-    for i in range(0, len(months), 500):
-        for hall, *hists in conn.execute(
-            select(m.hall_id, m.wait_hist, m.service_hist).where(
-                m.month.in_(months[i : i + 500]), m.scope == Scope.HALL.value
-            )
-        ):
-            for col, hist in zip(("wait_hist", "service_hist"), hists, strict=True):
-                into = out[hall][col]
-                for k, n in hist.items():
-                    into[int(k)] = into.get(int(k), 0) + int(n)
-    each = "jsonb_each_text" if conn.dialect.name == "postgresql" else "json_each"
-    cast = "h.value::int" if conn.dialect.name == "postgresql" else "h.value"
-    for start, end in stray:
-        for col in ("wait_hist", "service_hist"):
-            sql = (
-                f"SELECT d.hall_id, h.key, sum({cast}) FROM day_figures d, {each}(d.{col}) h "
-                "WHERE d.business_date BETWEEN :s AND :e AND d.scope = 'hall' GROUP BY d.hall_id, h.key"
-            )
-            for hall, key, n in conn.execute(text(sql), {"s": start.isoformat(), "e": end.isoformat()}):
-                into = out[hall][col]
-                into[int(key)] = into.get(int(key), 0) + int(n)
-    return out
-
-
-def _summed(
-    conn: Connection, period: Period, scope: Scope, by: list[str], exact: bool = True
-) -> list[tuple[tuple[Any, ...], Acc]]:
-    """One scope's figures over the period added up by the database, grouped ``by`` some of its columns
-    (``hall_id``, ``key``; ``business_date`` reads the day rows alone): counts, sums and how many
-    hall-days each group has, from the stored month rows of the months the period covers whole and the
-    day rows around them. With ``exact`` a group of one hall-day keeps its exact P90s; otherwise (a
-    ranking of every window or staff member, the trend's days) no P90."""
-    d, m = models.DayFigures, models.MonthFigures
-    names = [*MONTH_SUMMED, "wait_p90_s", "service_p90_s"]
-    months, stray = _whole_months(period)
-    if "business_date" in by:
-        months, stray = [], [(period.start, period.end)]
-    parts: list[Any] = [
-        select(*[getattr(d, c) for c in by], literal(1).label("days"), *[getattr(d, c) for c in names]).where(
-            d.business_date.between(s.isoformat(), e.isoformat()), d.scope == scope.value
-        )
-        for s, e in stray
-    ]
-    if months:
-        parts.append(
-            select(*[getattr(m, c) for c in by], m.days, *[getattr(m, c) for c in names]).where(
-                m.month.in_(months), m.scope == scope.value
-            )
-        )
-    u = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
-    stmt = select(
-        *[u.c[c] for c in by],
-        func.sum(u.c.days),
-        *[func.sum(u.c[c]) for c in MONTH_SUMMED],
-        func.min(u.c.wait_p90_s),
-        func.min(u.c.service_p90_s),
-    ).group_by(*[u.c[c] for c in by])
-    out = []
-    n = len(by)
-    for r in conn.execute(stmt):
-        days, sums, (wait_p90, service_p90) = (
-            r[n],
-            dict(zip(MONTH_SUMMED, r[n + 1 : -2], strict=True)),
-            r[-2:],
-        )
-        acc = Acc(
-            counts={c: int(sums[c] or 0) for c in COUNTS},
-            levels={lv: int(sums[f"level_{lv}"] or 0) for lv in range(1, 6)},
-            sums={c: float(sums[c] or 0) for c in SUMS},
-            rows=int(days),
-            with_hist=False,
-        )
-        if exact and acc.rows == 1:
-            acc.exact = {"wait_p90_s": wait_p90, "service_p90_s": service_p90}
-        out.append((tuple(r[:n]), acc))
-    return out
-
-
 def _street_followup_rows(
     conn: Connection, period: Period, as_of: dt.date
 ) -> Iterable[tuple[tuple[str, str, str | None], str, int, int]]:
@@ -398,20 +315,46 @@ def _followups_by_member(
     return halls, windows, staff
 
 
-def street_report(conn: Connection, period: Period, as_of: dt.date | None = None) -> Report:
+_StreetSums = tuple[
+    dict[str, Acc], street_sums.Hists, list[tuple[tuple[Any, ...], Acc]], list[tuple[tuple[Any, ...], Acc]]
+]
+
+
+def _street_sums(conn: Connection, period: Period, plan: range_plan.RangePlan) -> _StreetSums:
+    """Per hall (with its distributions), per hall window and per hall staff member, as ``plan`` reads."""
+    span = (period.start, period.end)
+    per_hall = {h: acc for (h,), acc in street_sums.summed(conn, span, plan, Scope.HALL, ["hall_id"])}
+    hists = street_sums.hall_hists(conn, plan)
+    by = ["hall_id", "key"]
+    windows = street_sums.summed(conn, span, plan, Scope.WINDOW, by, exact=False)
+    staff = street_sums.summed(conn, span, plan, Scope.STAFF, by, exact=False)
+    return per_hall, hists, windows, staff
+
+
+def street_report(
+    conn: Connection, period: Period, as_of: dt.date | None = None, use_months: bool = True
+) -> Report:
     """Every sum is added up by the database (per hall, per day, per window, per staff member) and each
-    hall's distributions come from the stored month sums, so the request reads a few thousand rows
-    whatever the number of hall-days."""
+    hall's distributions come from the stored month sums (``range_plan``), so the request reads a few
+    thousand rows whatever the number of hall-days. ``use_months=False`` reads the day rows alone."""
     as_of = _as_of(period, as_of)
+    span = (period.start, period.end)
     _fresh(conn, period)
     names = {h: m["name"] for h, m in _halls(conn).items()}
-    per_hall = {h: acc for (h,), acc in _summed(conn, period, Scope.HALL, ["hall_id"])}
+    try:
+        sums = _street_sums(conn, period, range_plan.plan(period.start, period.end, use_months))
+    except street_sums.MonthRowsStale as exc:  # never by design; the day rows are the truth
+        log.warning(
+            "period %s: the month rows do not match their days (%s): read from the days", period.token, exc
+        )
+        sums = _street_sums(conn, period, range_plan.plan(period.start, period.end, use_months=False))
+    per_hall, hall_hists, window_sums, staff_sums = sums
     street = Acc()
     for each in per_hall.values():  # the street's counts and sums
         street.add({**each.counts, **{f"level_{lv}": n for lv, n in each.levels.items()}, **each.sums})
     street.exact = None
     street.with_hist = True
-    for hall, hists in _hall_hists(conn, period).items():
+    for hall, hists in hall_hists.items():
         acc = per_hall.get(hall)
         if acc is not None and acc.rows > 1:  # one hall-day alone keeps its exact P90
             acc.wait_hist, acc.service_hist, acc.with_hist = hists["wait_hist"], hists["service_hist"], True
@@ -430,17 +373,26 @@ def street_report(conn: Connection, period: Period, as_of: dt.date | None = None
     ]
     windows = [
         Line(Scope.WINDOW, h, k, f"{names.get(h, h)} {_window_label(k)}", acc.figures(), fu_win.get((h, k), FollowupRates()))
-        for (h, k), acc in _summed(conn, period, Scope.WINDOW, ["hall_id", "key"], exact=False)
+        for (h, k), acc in window_sums
     ]  # fmt: skip
     staff_names = _staff_names(conn, None)
     staff = [
         Line(Scope.STAFF, h, k, f"{staff_names.get((h, k), k)}（{names.get(h, h)}）", acc.figures(),
              fu_staff.get((h, k), FollowupRates()))
-        for (h, k), acc in _summed(conn, period, Scope.STAFF, ["hall_id", "key"], exact=False)
+        for (h, k), acc in staff_sums
     ]  # fmt: skip
     trend = [
         (dt.date.fromisoformat(d), acc.figures())
-        for (d,), acc in sorted(_summed(conn, period, Scope.HALL, ["business_date"], exact=False))
+        for (d,), acc in sorted(
+            street_sums.summed(
+                conn,
+                span,
+                range_plan.plan(*span, use_months=False),
+                Scope.HALL,
+                ["business_date"],
+                exact=False,
+            )
+        )
     ]
     return Report(
         period, as_of, Scope.STREET, None, None, "全街道", street.figures(), fu_street, trend,
