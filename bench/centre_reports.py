@@ -2,7 +2,10 @@
 
 * ``street_night``: the street page (``GET /summary/{day}``) for one night of 200 halls × 2,000 tickets;
 * ``month_report``: the street's month report (``GET /report/{month}``) for 200 halls × 22 working days
-  × 300 tickets (September 2026 has 22 working days on the Chinese calendar).
+  × 300 tickets (September 2026 has 22 working days on the Chinese calendar);
+* ``range_reports``: the street's report over each of ``--ranges`` on the same data (by default six
+  weeks from 3 September, which take 1–2 September off the month row; six weeks over August, September
+  and October, whose ends are read day by day; and a week in September, read day by day).
 
 Each figure is the server's time for one request through the centre's ASGI application (in process, no
 network), the first one after the data is in (no page cache warm), median of ``--repeat`` fresh
@@ -56,6 +59,7 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SCHEMA = "bench_centre_reports"
 NIGHT = dt.date(2026, 11, 25)
 MONTH = "2026-09"
+RANGES = ("2026-09-03..2026-10-14", "2026-08-27..2026-10-07", "2026-W38")
 
 
 def month_days() -> list[dt.date]:
@@ -203,6 +207,7 @@ def main() -> None:
     p.add_argument("--processes", type=int, default=2, help="seeding worker processes")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--reseed", action="store_true")
+    p.add_argument("--ranges", nargs="*", default=list(RANGES), help="periods for range_reports")
     args = p.parse_args()
     schema = SCHEMA if args.halls == 200 else f"{SCHEMA}_{args.halls}"
     engine = make_engine(args.database_url, schema)
@@ -234,6 +239,7 @@ def main() -> None:
 
     night_s, night_bytes = run(f"/summary/{NIGHT}")
     month_s, month_bytes = run(f"/report/{MONTH}")
+    ranges = {token: run(f"/report/{token}") for token in args.ranges}
     out = {
         "street_night": {
             "halls": args.halls,
@@ -249,6 +255,10 @@ def main() -> None:
             "seconds": round(month_s, 3),
             "html_bytes": month_bytes,
             "target_s": 2.0,
+        },
+        "range_reports": {
+            token: {"halls": args.halls, "seconds": round(seconds, 3), "html_bytes": size}
+            for token, (seconds, size) in ranges.items()
         },
         "seeded_seconds": None if seeded_s is None else round(seeded_s),
         "seeding": f"simulated outboxes through sync.centre.ingest.ingest_push, one hall-day per push (no HTTP), {args.processes} processes",
