@@ -163,8 +163,11 @@ class BoardModel:
         model.stripes = {c: stripe_colour(c) for c in model.colours.values()}
         for s in config.services:
             colour = model.colours[s.code]
-            model.queue.append(QueueLine(s.code, s.name, colour, model.stripes[colour]))
+            model.queue.append(QueueLine(s.code, s.name, colour, model.stripe_of(colour)))
         return model
+
+    def stripe_of(self, colour: str) -> str:
+        return self.stripes.get(colour, "")
 
     def colour_of(self, number: str | None, service_code: str | None = None) -> str:
         """A called number's category colour: by its service when known, else by its prefix."""
@@ -184,14 +187,12 @@ class BoardModel:
                 w = self.windows[window_number]
                 w.current, w.paused, w.recall = current, paused, False
                 w.colour = self.colour_of(current)
-                w.stripe = self.stripes.get(w.colour, "")
+                w.stripe = self.stripe_of(w.colour)
         self.latest = []
         for number, window in recent:
             if all(c.number != number for c in self.latest):
                 colour = self.colour_of(number)
-                self.latest.append(
-                    LatestCall(number, window, colour=colour, stripe=self.stripes.get(colour, ""))
-                )
+                self.latest.append(LatestCall(number, window, colour=colour, stripe=self.stripe_of(colour)))
         self.latest = self.latest[: self.latest_limit]
         self.set_queue(overview)
 
@@ -220,7 +221,7 @@ class BoardModel:
         w = self.windows.get(n.window) if n.window is not None else None
         if kind is NoticeKind.CALLED and w is not None and n.number:
             colour = self.colour_of(n.number, n.service_code)
-            stripe = self.stripes.get(colour, "")
+            stripe = self.stripe_of(colour)
             w.current, w.recall, w.colour, w.stripe = n.number, bool(n.recall), colour, stripe
             self.latest = [c for c in self.latest if c.number != n.number]
             mark = CallMark.RECALLED.value if n.recall else ""

@@ -262,14 +262,11 @@ def _window_label(key: str) -> str:
 def _whole_months(period: Period) -> tuple[list[str], list[tuple[dt.date, dt.date]]]:
     """The calendar months the period covers whole (``YYYY-MM``), and the stray ranges around them."""
     months, stray = [], []
-    d = period.start
-    while d <= period.end:
-        last = _month_end(d.year, d.month)
-        if d.day == 1 and last <= period.end:
-            months.append(f"{d:%Y-%m}")
+    for month, covered, left_out in range_plan.month_spans(period.start, period.end):
+        if left_out:
+            stray.append(covered)
         else:
-            stray.append((d, min(last, period.end)))
-        d = last + dt.timedelta(days=1)
+            months.append(month)
     return months, stray
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 DayRange = tuple[dt.date, dt.date]
@@ -41,25 +42,32 @@ def _days(r: DayRange) -> int:
     return (r[1] - r[0]).days + 1
 
 
+def month_spans(start: dt.date, end: dt.date) -> Iterator[tuple[str, DayRange, tuple[DayRange, ...]]]:
+    """Each calendar month from ``start`` to ``end``: ``YYYY-MM``, the days of it covered, and the days of
+    it left out (none for a month covered whole)."""
+    one = dt.timedelta(days=1)
+    d = start
+    while d <= end:
+        first = d.replace(day=1)
+        last = d.replace(day=calendar.monthrange(d.year, d.month)[1])
+        covered = (d, min(last, end))
+        left_out = tuple(r for r in ((first, d - one), (covered[1] + one, last)) if r[0] <= r[1])
+        yield f"{d:%Y-%m}", covered, left_out
+        d = last + one
+
+
 def plan(start: dt.date, end: dt.date, use_months: bool = True) -> RangePlan:
     if not use_months:
         return RangePlan(days=((start, end),))
     months: list[str] = []
     trimmed: list[TrimmedMonth] = []
     days: list[DayRange] = []
-    d = start
-    one = dt.timedelta(days=1)
-    while d <= end:
-        first = d.replace(day=1)
-        last = d.replace(day=calendar.monthrange(d.year, d.month)[1])
-        covered = (d, min(last, end))
-        left_out = tuple(r for r in ((first, d - one), (covered[1] + one, last)) if r[0] <= r[1])
-        outside = sum(_days(r) for r in left_out)
+    for month, covered, left_out in month_spans(start, end):
         if not left_out:
-            months.append(f"{d:%Y-%m}")
-        elif outside + 1 < _days(covered):  # the month row and the left-out days: fewer rows to read
-            trimmed.append(TrimmedMonth(f"{d:%Y-%m}", left_out))
+            months.append(month)
+        # The month row and the left-out days' rows: fewer rows than the covered days'.
+        elif sum(_days(r) for r in left_out) + 1 < _days(covered):
+            trimmed.append(TrimmedMonth(month, left_out))
         else:
             days.append(covered)
-        d = last + one
     return RangePlan(tuple(months), tuple(trimmed), tuple(days))
