@@ -371,7 +371,8 @@ def child_load(seconds: float, profile: bool = False) -> dict[str, object]:
     by_screen: dict[str, list[float]] = {}
     for (a, b), what in zip(flips, shown, strict=False):
         by_screen.setdefault(what, []).append((b - a) * 1000)
-    # Every swap is a whole 1920×1080 frame rasterised on the CPU: how many each screen asked for.
+    # Every swap is a frame rasterised on the CPU (whole, or only where it changed: see "redraw"):
+    # how many each screen asked for.
     out["gl_swaps_by_screen"] = {
         k: {"swaps": len(v), "per_s": round(len(v) / seconds, 2), "median_ms": round(statistics.median(v), 1)}
         for k, v in sorted(by_screen.items(), key=lambda kv: -len(kv[1]))
@@ -387,6 +388,9 @@ def child_load(seconds: float, profile: bool = False) -> dict[str, object]:
         "gl_swap_median": round(statistics.median(swaps), 1) if swaps else None,
         "gl_swap_max": round(max(swaps), 1) if swaps else None,
     }
+    # Frames drawn whole, only where they changed, or not at all (nothing visible changed), and
+    # what finding the change cost the main thread (kiosk.ui.partial_redraw).
+    out["redraw"] = {"enabled": app.redraw.enabled, **app.redraw.counts.as_dict(1920 * 1080)}
     return out
 
 
@@ -453,6 +457,7 @@ def child_frame_cost(seconds: float) -> dict[str, object]:
                 parts[names[state["at"]]][1]()
                 state["at"] = (state["at"] + 1) % len(names)
                 parts[names[state["at"]]][0]()
+            p.app.redraw.redraw_whole_next()  # the cost of the whole home, not of what changed
             Window.canvas.ask_update()
 
         Window.flip = timed_flip

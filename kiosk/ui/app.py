@@ -23,7 +23,7 @@ from kivy.uix.screenmanager import NoTransition
 
 from kiosk.engine.notices import Notice, NoticeKind
 from kiosk.services import ui_support as fmt
-from kiosk.ui import fonts, hardening, render_cost, theme
+from kiosk.ui import fonts, hardening, partial_redraw, render_cost, theme
 from kiosk.ui.bridge import background, on_ui
 from kiosk.ui.screens.call_overlay import CallOverlay
 from kiosk.ui.screens.closed import ClosedScreen
@@ -112,6 +112,8 @@ class KioskApp(App):
         prompts = Path(runtime.data_dir) / "voice-prompts" if runtime is not None else HERE / "no-prompts"
         self.spoken = SpokenHelp(self.voice, prompts, self.config_hall if runtime is not None else None)
         self.draw_hold = render_cost.DrawHold()
+        self.redraw = partial_redraw.PartialRedraw()
+        partial_redraw.track_label_textures()  # before the screens' labels are made
         self._last_touch = -1e9  # nobody has touched it yet
         self._refresh_trigger = Clock.create_trigger(self._refresh_data, 0.3)
         self._preview_trigger = Clock.create_trigger(self._refresh_preview, 1.0)
@@ -147,7 +149,7 @@ class KioskApp(App):
 
     def on_start(self) -> None:
         hardening.install(self.stop, windowed=self.windowed)
-        render_cost.install()
+        render_cost.install(self.redraw)
         self.draw_hold.install()
         Window.clearcolor = theme.BG  # the background costs no full-screen quad of its own
         Window.bind(on_touch_down=self._poke)

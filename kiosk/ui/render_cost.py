@@ -3,8 +3,8 @@
 Many hall PCs run the kiosk on Mesa's llvmpipe (no GPU driver, or an old integrated one), where
 every pixel of every rectangle is shaded on the CPU, and the whole window is redrawn whenever
 anything on it changes. Here: nearest texture sampling and a colour-only clear (`install`), the
-start-up heap kept out of garbage collection (`freeze_startup_heap`), and repaints held while a
-ticket is issued (`DrawHold`). The clipping and hiding widgets are in `kiosk.ui.widgets`.
+start-up heap kept out of garbage collection (`freeze_startup_heap`), repaints held while a
+ticket is issued (`DrawHold`), and each frame drawn only where it changed (`kiosk.ui.partial_redraw`). The clipping and hiding widgets are in `kiosk.ui.widgets`.
 
 Sampling a texture with linear filtering is the dearest part of Kivy's default shader: measured on
 llvmpipe at 1920×1080, one full-screen layer costs about 11 ms with linear sampling and about 8 ms
@@ -18,7 +18,10 @@ from __future__ import annotations
 import gc
 import time
 from os.path import join
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiosk.ui.partial_redraw import PartialRedraw
 
 NEAREST = "nearest"
 
@@ -30,10 +33,10 @@ def crisp(texture: Any) -> None:
         texture.min_filter = NEAREST
 
 
-def install() -> None:
+def install(redraw: PartialRedraw | None = None) -> None:
     """After the window exists: nearest sampling for the white texture behind every solid shape,
     and for every label's text (bound in widgets.kv: `<Label>: on_texture: crisp(self.texture)`);
-    and a clear of the colour buffer only."""
+    a clear of the colour buffer only; and, given `redraw`, frames drawn only where they changed."""
     from kivy import kivy_shader_dir
     from kivy.cache import Cache
     from kivy.core.window import Window
@@ -48,7 +51,10 @@ def install() -> None:
         gl.glClearColor(*Window.clearcolor)
         gl.glClear(gl.GL_COLOR_BUFFER_BIT)
 
-    Window.clear = clear_colour_only
+    if redraw is None:
+        Window.clear = clear_colour_only
+    else:
+        redraw.install(clear_colour_only)
 
 
 def freeze_startup_heap() -> None:

@@ -121,6 +121,7 @@ class TextDraw:
 
 def scan(window: Any) -> list[TextDraw]:
     """Solid shapes and label texts of the window's canvas, in the order they are drawn."""
+    from kivy.app import App
     from kivy.graphics import (
         BorderImage,
         Canvas,
@@ -140,6 +141,9 @@ def scan(window: Any) -> list[TextDraw]:
 
     from tests.ui.automation import walk
 
+    # The frame's own scissor (partial redraws) bounds what the last frame redrew, not the screen.
+    redraw = getattr(App.get_running_app(), "redraw", None)
+    frame_scissor = {id(i) for i in redraw.tracker.skip} if redraw is not None else set()
     labels: dict[int, Any] = {}
     for root in window.children:
         for w in walk(root):
@@ -152,6 +156,8 @@ def scan(window: Any) -> list[TextDraw]:
     scissors: list[Box | None] = [None]
 
     def visit(node: Instruction, opacity: float, label: Any) -> None:
+        if id(node) in frame_scissor:
+            return
         if isinstance(node, Canvas):  # a widget's: before, its own instructions and children, after
             opacity *= node.opacity
             if opacity <= 0:

@@ -29,7 +29,8 @@ def test_scenario_across_a_restart(run_scenario, first: str) -> None:  # type: i
 
 
 @pytest.mark.parametrize(
-    "name", ["regular", "staff_pin", "elder_spoken_help", "staff_sign_in", "every_screen_legible"]
+    "name",
+    ["regular", "staff_pin", "elder_spoken_help", "staff_sign_in", "every_screen_legible", "partial_frames"],
 )
 def test_scenario_portrait(run_scenario, name: str) -> None:  # type: ignore[no-untyped-def]
     _check(run_scenario(name, size="1080x1920"))
