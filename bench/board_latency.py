@@ -245,6 +245,8 @@ def child(calls: int, with_board: bool) -> None:
                         "median": round(statistics.median(steady), 1),
                         "over_50ms": sum(1 for g in steady if g > 50),
                         "kiosk_cpu_s": round(time.process_time() - cpu[0], 2),
+                        # frames drawn whole, partly or not at all (kiosk.ui.partial_redraw), whole run
+                        "redraw": p.ui(lambda: app.redraw.counts.as_dict(1920 * 1080)),
                     }
                 )
             elif op == "published":

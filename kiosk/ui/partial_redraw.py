@@ -110,6 +110,7 @@ class DamageTracker:
 
     skip: tuple[Any, ...] = ()  # instructions of our own (the window's scissor) left out
     _skip_ids: frozenset[int] = frozenset()
+    reason: str = ""  # why the last frame must be drawn whole
     _last: list[Record] | None = None
     _last_size: tuple[int, int] | None = None
     _keep: list[Any] = field(default_factory=list)  # last frame's textures, so no id is reused
@@ -126,19 +127,22 @@ class DamageTracker:
         keep: list[Any] = []
         try:
             records = list(self._walk(canvas, _State(), keep))
-        except Untracked:
+        except Untracked as e:
             self._last = None
+            self.reason = f"untracked: {e}"
             return True
         last, self._last, self._keep = self._last, records, keep
         if last is None or size != self._last_size:
             self._last_size = size
+            self.reason = "first frame or new window size"
             return True
         if records == last:
             return None
         before, after = Counter(last), Counter(records)
         changed = list((before - after).elements()) + list((after - before).elements())
         if not changed:
-            return True  # the same shapes drawn in another order
+            self.reason = "the same shapes drawn in another order"
+            return True
         return union([r[-1] for r in changed])
 
     def _walk(self, group: Any, state: _State, keep: list[Any]) -> Iterator[Record]:
@@ -307,8 +311,9 @@ class Counts:
     pixels: int = 0  # pixels redrawn in partial frames
     tracking_s: float = 0.0  # time spent finding the damage, all frames
     tracking_max_s: float = 0.0
+    why_whole: Counter[str] = field(default_factory=Counter)
 
-    def as_dict(self, window_pixels: int) -> dict[str, float]:
+    def as_dict(self, window_pixels: int) -> dict[str, Any]:
         frames = self.full + self.partial + self.unchanged
         return {
             "frames": frames,
@@ -318,6 +323,7 @@ class Counts:
             "partial_share_of_window": round(self.pixels / max(1, self.partial) / max(1, window_pixels), 3),
             "tracking_ms_mean": round(1000 * self.tracking_s / max(1, frames), 2),
             "tracking_ms_max": round(1000 * self.tracking_max_s, 2),
+            "why_whole": dict(self.why_whole.most_common()),
         }
 
 
@@ -379,12 +385,13 @@ class PartialRedraw:
         self.counts.tracking_max_s = max(self.counts.tracking_max_s, spent)
         if self._force_full:
             self._force_full = False
-            damage = True
+            damage, self.tracker.reason = True, "asked for (background colour, a check)"
         if damage is None:
             self.counts.unchanged += 1
             return (0, 0, 0, 0)
         if damage is True:
             self.counts.full += 1
+            self.counts.why_whole[self.tracker.reason] += 1
             return whole
         assert not isinstance(damage, bool)
         box = _intersect(damage, whole)
@@ -394,6 +401,7 @@ class PartialRedraw:
         area = (box[2] - box[0]) * (box[3] - box[1])
         if area > FULL_SHARE * size[0] * size[1]:
             self.counts.full += 1
+            self.counts.why_whole[f"changed over {FULL_SHARE:.0%} of the window"] += 1
             return whole
         self.counts.partial += 1
         self.counts.pixels += area
