@@ -108,19 +108,14 @@ def union(boxes: list[Box]) -> Box | None:
 class DamageTracker:
     """What changed between two frames of a canvas, as one box in window pixels."""
 
-    skip: tuple[Any, ...] = ()  # instructions of our own (the window's scissor) left out
-    _skip_ids: frozenset[int] = frozenset()
+    skip_ids: frozenset[int] = frozenset()  # instructions of our own (the frame's scissor) left out
     reason: str = ""  # why the last frame must be drawn whole
     _last: list[Record] | None = None
     _last_size: tuple[int, int] | None = None
     _keep: list[Any] = field(default_factory=list)  # last frame's textures, so no id is reused
 
     def leave_out(self, *instructions: Any) -> None:
-        self.skip = instructions
-        self._skip_ids = frozenset(id(i) for i in instructions)
-
-    def reset(self) -> None:
-        self._last = None
+        self.skip_ids = frozenset(id(i) for i in instructions)
 
     def damage(self, canvas: Any, size: tuple[int, int]) -> Box | bool | None:
         """The box to redraw; None when nothing visible changed; True for the whole window."""
@@ -148,7 +143,7 @@ class DamageTracker:
     def _walk(self, group: Any, state: _State, keep: list[Any]) -> Iterator[Record]:
         k = _kinds()
         for ins in group.children:
-            if id(ins) in self._skip_ids:
+            if id(ins) in self.skip_ids:
                 continue
             kind = type(ins)
             if kind is k.Color:
@@ -196,30 +191,16 @@ class DamageTracker:
 
     def _points(self, ins: Any, kind: Any, state: _State, keep: list[Any]) -> Record:
         k = _kinds()
-        if kind is k.Mesh:
-            if ins.mode != "triangles" and ins.mode != "triangle_fan" and ins.mode != "triangle_strip":
-                raise Untracked(f"mesh mode {ins.mode}")
-            vertices = list(ins.vertices)
-            stride = 4  # x, y, u, v: Kivy's default vertex format
-            if getattr(ins, "fmt", None) not in (
-                None,
-                [(b"vPosition", 2, "float"), (b"vTexCoords0", 2, "float")],
-            ):
-                raise Untracked("mesh with its own vertex format")
-            xs, ys = vertices[0::stride], vertices[1::stride]
-            shape: tuple[Any, ...] = (tuple(vertices), tuple(ins.indices), ins.mode)
-            grow = 0.0
-        else:
-            pts = list(ins.points)
-            xs, ys = pts[0::2], pts[1::2]
-            shape = (tuple(pts),)
-            grow = 0.0
-            if kind is k.Line:
-                grow = ins.width + 1
-                shape += (ins.width, ins.close, ins.cap, ins.joint, ins.dash_length, ins.dash_offset)
-            elif kind is k.Point:
-                grow = ins.pointsize + 1
-                shape += (ins.pointsize,)
+        pts = list(ins.points)
+        xs, ys = pts[0::2], pts[1::2]
+        shape: tuple[Any, ...] = (tuple(pts),)
+        grow = 0.0
+        if kind is k.Line:
+            grow = ins.width + 1
+            shape += (ins.width, ins.close, ins.cap, ins.joint, ins.dash_length, ins.dash_offset)
+        elif kind is k.Point:
+            grow = ins.pointsize + 1
+            shape += (ins.pointsize,)
         if not xs:
             return (kind.__name__, shape, None)  # draws nothing, but keeps its place in the order
         xs = [v + state.dx for v in xs]
@@ -284,13 +265,14 @@ def _kinds() -> Any:
 
         k = SimpleNamespace(Canvas=instructions.Canvas, InstructionGroup=instructions.InstructionGroup)
         for name in [
-            "BindTexture", "BorderImage", "Color", "Ellipse", "Line", "Mesh", "Point", "PopMatrix",
+            "BindTexture", "BorderImage", "Color", "Ellipse", "Line", "Point", "PopMatrix",
             "PushMatrix", "Quad", "Rectangle", "RoundedRectangle", "Rotate", "Scale", "ScissorPop",
             "ScissorPush", "Translate", "Triangle",
         ]:  # fmt: skip
             setattr(k, name, getattr(g, name))
         k.shapes = (k.Rectangle, k.BorderImage, k.Ellipse, k.RoundedRectangle)
-        k.outlines = (k.Line, k.Triangle, k.Quad, k.Point, k.Mesh)
+        # A Mesh (its own vertex format and modes) is not among them: it draws the window whole.
+        k.outlines = (k.Line, k.Triangle, k.Quad, k.Point)
         _kinds_made.append(k)
     return _kinds_made[0]
 

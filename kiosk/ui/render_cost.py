@@ -4,7 +4,8 @@ Many hall PCs run the kiosk on Mesa's llvmpipe (no GPU driver, or an old integra
 every pixel of every rectangle is shaded on the CPU, and the whole window is redrawn whenever
 anything on it changes. Here: nearest texture sampling and a colour-only clear (`install`), the
 start-up heap kept out of garbage collection (`freeze_startup_heap`), repaints held while a
-ticket is issued (`DrawHold`), and each frame drawn only where it changed (`kiosk.ui.partial_redraw`). The clipping and hiding widgets are in `kiosk.ui.widgets`.
+ticket is issued (`DrawHold`), and each frame drawn only where it changed
+(`kiosk.ui.partial_redraw`). The clipping and hiding widgets are in `kiosk.ui.widgets`.
 
 Sampling a texture with linear filtering is the dearest part of Kivy's default shader: measured on
 llvmpipe at 1920×1080, one full-screen layer costs about 11 ms with linear sampling and about 8 ms
@@ -33,10 +34,10 @@ def crisp(texture: Any) -> None:
         texture.min_filter = NEAREST
 
 
-def install(redraw: PartialRedraw | None = None) -> None:
+def install(redraw: PartialRedraw) -> None:
     """After the window exists: nearest sampling for the white texture behind every solid shape,
     and for every label's text (bound in widgets.kv: `<Label>: on_texture: crisp(self.texture)`);
-    a clear of the colour buffer only; and, given `redraw`, frames drawn only where they changed."""
+    a clear of the colour buffer only, which `redraw` wraps to draw frames only where they changed."""
     from kivy import kivy_shader_dir
     from kivy.cache import Cache
     from kivy.core.window import Window
@@ -51,10 +52,7 @@ def install(redraw: PartialRedraw | None = None) -> None:
         gl.glClearColor(*Window.clearcolor)
         gl.glClear(gl.GL_COLOR_BUFFER_BIT)
 
-    if redraw is None:
-        Window.clear = clear_colour_only
-    else:
-        redraw.install(clear_colour_only)
+    redraw.install(clear_colour_only)
 
 
 def freeze_startup_heap() -> None:

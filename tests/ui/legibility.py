@@ -143,7 +143,7 @@ def scan(window: Any) -> list[TextDraw]:
 
     # The frame's own scissor (partial redraws) bounds what the last frame redrew, not the screen.
     redraw = getattr(App.get_running_app(), "redraw", None)
-    frame_scissor = {id(i) for i in redraw.tracker.skip} if redraw is not None else set()
+    frame_scissor = redraw.tracker.skip_ids if redraw is not None else frozenset()
     labels: dict[int, Any] = {}
     for root in window.children:
         for w in walk(root):
