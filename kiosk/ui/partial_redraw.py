@@ -4,9 +4,11 @@ On Mesa's llvmpipe a whole 1920×1080 frame of the home screen costs about 20 ms
 the clock's minute or one button's waiting line changes a few per cent of it. Each frame,
 `DamageTracker` lists what the window's canvas will draw (every shape with its place, colour,
 texture and clip, in window pixels) and compares the list with the last frame's: the box around
-what appeared, left or changed is the damage. `PartialRedraw` then clears and draws the frame
-scissored to that box; the rest of the back buffer still holds the last frame, which llvmpipe keeps
-through the swap (it copies the back buffer to the window). Anything the tracker cannot account
+what appeared, left or changed is the damage, gathered into at most three boxes (a call's banner at
+the top and its line in the latest calls at the bottom are two small boxes, not one box over the
+whole window). `PartialRedraw` then clears and draws the frame scissored to each box in turn; the
+rest of the back buffer still holds the last frame, which llvmpipe keeps through the swap (it
+copies the back buffer to the window). Anything the tracker cannot account
 for (a transform other than a translation, a stencil, a custom shader call, a shape it does not
 know, a new window size, a change in drawing order) draws the whole window, as does any driver
 other than a software rasteriser, whose back buffer is not guaranteed to survive the swap.
@@ -33,6 +35,12 @@ from typing import Any
 FULL_SHARE = 0.6
 # Smoothed edges and rounding to whole pixels reach a pixel or so beyond a shape's own box.
 MARGIN = 2
+# Each box draws the whole canvas again (scissored): on llvmpipe at 1920×1080 one more pass costs
+# about what filling a tenth of the window does, so boxes are kept apart only where that pays.
+MAX_BOXES = 3
+PASS_SHARE = 0.1
+# Changes closer than this are one box: the strip between them costs less than another pass.
+NEAR = 24
 SOFTWARE_RENDERERS = ("llvmpipe", "softpipe", "swrast")
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in window pixels, x1/y1 exclusive
@@ -93,6 +101,50 @@ def _box(xs: list[float], ys: list[float], grow: float = 0.0) -> Box:
     )
 
 
+def area(box: Box) -> int:
+    return max(0, box[2] - box[0]) * max(0, box[3] - box[1])
+
+
+def _near(a: Box, b: Box) -> bool:
+    return a[0] - NEAR < b[2] and b[0] - NEAR < a[2] and a[1] - NEAR < b[3] and b[1] - NEAR < a[3]
+
+
+def _join(a: Box, b: Box) -> Box:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _merge_near(boxes: list[Box]) -> list[Box]:
+    """Boxes joined until no two are near each other (a joined box may reach one more)."""
+    out: list[Box] = []
+    for box in boxes:
+        while (hit := next((i for i, o in enumerate(out) if _near(box, o)), None)) is not None:
+            box = _join(box, out.pop(hit))
+        out.append(box)
+    return out
+
+
+def clusters(boxes: list[Box], window_pixels: int) -> list[Box]:
+    """The boxes to redraw for these changes: their union, or up to MAX_BOXES apart where drawing
+    the canvas once more costs less than the pixels between them."""
+    whole = union(boxes)
+    if whole is None:
+        return []
+    if len(boxes) == 1 or area(whole) <= PASS_SHARE * window_pixels:
+        return [whole]  # small already: another pass would cost more than it saves
+    groups = _merge_near(boxes)
+    while len(groups) > MAX_BOXES:  # join the two whose joint box adds the fewest pixels
+        _, i, j = min(
+            (area(_join(a, b)) - area(a) - area(b), i, j)
+            for i, a in enumerate(groups)
+            for j, b in enumerate(groups)
+            if i < j
+        )
+        rest = [g for n, g in enumerate(groups) if n not in (i, j)]
+        groups = _merge_near([*rest, _join(groups[i], groups[j])])
+    apart = sum(area(g) for g in groups) + PASS_SHARE * window_pixels * (len(groups) - 1)
+    return groups if apart < area(whole) else [whole]
+
+
 def union(boxes: list[Box]) -> Box | None:
     if not boxes:
         return None
@@ -106,7 +158,7 @@ def union(boxes: list[Box]) -> Box | None:
 
 @dataclass
 class DamageTracker:
-    """What changed between two frames of a canvas, as one box in window pixels."""
+    """What changed between two frames of a canvas, as boxes in window pixels."""
 
     skip_ids: frozenset[int] = frozenset()  # instructions of our own (the frame's scissor) left out
     reason: str = ""  # why the last frame must be drawn whole
@@ -117,8 +169,9 @@ class DamageTracker:
     def leave_out(self, *instructions: Any) -> None:
         self.skip_ids = frozenset(id(i) for i in instructions)
 
-    def damage(self, canvas: Any, size: tuple[int, int]) -> Box | bool | None:
-        """The box to redraw; None when nothing visible changed; True for the whole window."""
+    def damage(self, canvas: Any, size: tuple[int, int]) -> list[Box] | bool | None:
+        """The boxes of the shapes that changed; None when nothing visible changed; True for the
+        whole window."""
         keep: list[Any] = []
         try:
             records = list(self._walk(canvas, _State(), keep))
@@ -138,7 +191,8 @@ class DamageTracker:
         if not changed:
             self.reason = "the same shapes drawn in another order"
             return True
-        return union([r[-1] for r in changed])
+        boxes = [r[-1] for r in changed if r[-1] is not None and area(r[-1]) > 0]
+        return boxes or None  # only shapes that draw nothing (clipped away, no points) changed
 
     def _walk(self, group: Any, state: _State, keep: list[Any]) -> Iterator[Record]:
         k = _kinds()
@@ -291,6 +345,7 @@ class Counts:
     partial: int = 0
     unchanged: int = 0
     pixels: int = 0  # pixels redrawn in partial frames
+    boxes: int = 0  # scissored passes in partial frames
     tracking_s: float = 0.0  # time spent finding the damage, all frames
     tracking_max_s: float = 0.0
     why_whole: Counter[str] = field(default_factory=Counter)
@@ -303,6 +358,7 @@ class Counts:
             "partial": self.partial,
             "unchanged": self.unchanged,
             "partial_share_of_window": round(self.pixels / max(1, self.partial) / max(1, window_pixels), 3),
+            "boxes_per_partial": round(self.boxes / max(1, self.partial), 2),
             "tracking_ms_mean": round(1000 * self.tracking_s / max(1, frames), 2),
             "tracking_ms_max": round(1000 * self.tracking_max_s, 2),
             "why_whole": dict(self.why_whole.most_common()),
@@ -315,23 +371,25 @@ class PartialRedraw:
     def __init__(self) -> None:
         self.enabled = False
         self.counts = Counts()
-        self.last_box: Box | None = None  # the last frame's scissor (the whole window when full)
+        # The last frame's scissors: [] when nothing changed, the whole window when drawn whole.
+        self.last_boxes: list[Box] | None = None
         self._force_full = False
         self._clear_colour: tuple[float, ...] | None = None
         self._push: Any = None
+        self._clear: Callable[[], None] = lambda: None
         self.tracker = DamageTracker()
 
     def install(self, clear_colour: Callable[[], None]) -> None:
-        """Wrap the window's clear (the first thing its on_draw does) to choose the frame's box."""
+        """Take over the window's on_draw: choose the frame's boxes, then clear and draw each."""
         from kivy.core.window import Window
         from kivy.graphics import ScissorPop, ScissorPush
-        from kivy.graphics import opengl as gl
 
         wanted = os.environ.get("KIOSK_REDRAW", "").strip().lower()
         self.enabled = wanted == "partial" or (wanted != "full" and software_renderer())
         if not self.enabled:
             Window.clear = clear_colour
             return
+        self._clear = clear_colour
         # The frame's scissor at the root of the window's canvas: the kiosk's own clips push and pop
         # inside it (a ScissorPop with nothing left beneath would switch scissoring off).
         self._push = ScissorPush(x=0, y=0, width=Window.width, height=Window.height)
@@ -340,51 +398,73 @@ class PartialRedraw:
         Window.canvas.after.add(pop)
         self.tracker.leave_out(self._push, pop)
 
-        def clear() -> None:
+        def on_draw() -> None:
             colour = tuple(Window.clearcolor)
             if colour != self._clear_colour:  # the background is not in the canvas
                 self._clear_colour = colour
                 self._force_full = True
-            x0, y0, x1, y1 = box = self._frame_box(Window.canvas, (int(Window.width), int(Window.height)))
-            self._push.pos = (x0, y0)
-            self._push.size = (x1 - x0, y1 - y0)
-            self.last_box = box
-            gl.glEnable(gl.GL_SCISSOR_TEST)
-            gl.glScissor(x0, y0, x1 - x0, y1 - y0)
-            clear_colour()
+            boxes = self._frame_boxes(Window.canvas, (int(Window.width), int(Window.height)))
+            self.last_boxes = boxes
+            # With nothing changed the canvas is still drawn, scissored to nothing, so that Kivy
+            # marks it drawn (else it would ask for this frame again at once).
+            for box in boxes or [(0, 0, 0, 0)]:
+                self._draw(Window, box)
 
-        Window.clear = clear
+        Window.on_draw = on_draw
+        Window.clear = lambda: self._scissor((0, 0, int(Window.width), int(Window.height)), clear_colour)
+
+    def draw_whole(self) -> None:
+        """Clear and draw the whole window now, whatever changed (a check's reference frame)."""
+        from kivy.core.window import Window
+
+        self._draw(Window, (0, 0, int(Window.width), int(Window.height)))
 
     def redraw_whole_next(self) -> None:
         self._force_full = True
 
-    def _frame_box(self, canvas: Any, size: tuple[int, int]) -> Box:
+    def _draw(self, window: Any, box: Box) -> None:
+        self._scissor(box, self._clear)
+        window.render_context.draw()
+
+    def _scissor(self, box: Box, clear: Callable[[], None]) -> None:
+        from kivy.graphics import opengl as gl
+
+        x0, y0, x1, y1 = box
+        if self._push is not None:
+            self._push.pos = (x0, y0)
+            self._push.size = (x1 - x0, y1 - y0)
+        gl.glEnable(gl.GL_SCISSOR_TEST)
+        gl.glScissor(x0, y0, x1 - x0, y1 - y0)
+        clear()
+
+    def _frame_boxes(self, canvas: Any, size: tuple[int, int]) -> list[Box]:
         whole = (0, 0, size[0], size[1])
+        pixels = size[0] * size[1]
         t0 = time.perf_counter()
         damage = self.tracker.damage(canvas, size)
+        boxes: list[Box] = []
+        if isinstance(damage, list):
+            inside = [b for d in damage if (b := _intersect(d, whole)) is not None]
+            boxes = clusters(inside, pixels)
         spent = time.perf_counter() - t0
         self.counts.tracking_s += spent
         self.counts.tracking_max_s = max(self.counts.tracking_max_s, spent)
         if self._force_full:
             self._force_full = False
             damage, self.tracker.reason = True, "asked for (background colour, a check)"
-        if damage is None:
-            self.counts.unchanged += 1
-            return (0, 0, 0, 0)
         if damage is True:
             self.counts.full += 1
             self.counts.why_whole[self.tracker.reason] += 1
-            return whole
-        assert not isinstance(damage, bool)
-        box = _intersect(damage, whole)
-        if box is None:
+            return [whole]
+        if not boxes:
             self.counts.unchanged += 1
-            return (0, 0, 0, 0)
-        area = (box[2] - box[0]) * (box[3] - box[1])
-        if area > FULL_SHARE * size[0] * size[1]:
+            return []
+        drawn = sum(area(b) for b in boxes)
+        if drawn > FULL_SHARE * pixels:
             self.counts.full += 1
             self.counts.why_whole[f"changed over {FULL_SHARE:.0%} of the window"] += 1
-            return whole
+            return [whole]
         self.counts.partial += 1
-        self.counts.pixels += area
-        return box
+        self.counts.boxes += len(boxes)
+        self.counts.pixels += drawn
+        return boxes
