@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import statistics
@@ -199,6 +200,18 @@ def child(calls: int, with_board: bool) -> None:
         gaps: list[float] = []
         last = [time.perf_counter()]
         cpu = [time.process_time()]
+        # The garbage collector's pauses while frames are timed, by generation: a long frame gap
+        # that meets one was the collector's, not the drawing's.
+        collections: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        started = [0.0]
+
+        def on_gc(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                started[0] = time.perf_counter()
+            else:
+                collections[info["generation"]].append(1000 * (time.perf_counter() - started[0]))
+
+        gc.callbacks.append(on_gc)
 
         def frame(_dt: float) -> None:
             now = time.perf_counter()
@@ -230,6 +243,8 @@ def child(calls: int, with_board: bool) -> None:
             elif op == "gaps_start":
                 cpu[0] = time.process_time()
                 gaps.clear()
+                for pauses in collections.values():
+                    pauses.clear()
                 last[0] = time.perf_counter()
                 ev = p.ui(lambda: Clock.schedule_interval(frame, 0))
                 reply({"ok": True})
@@ -247,6 +262,10 @@ def child(calls: int, with_board: bool) -> None:
                         "kiosk_cpu_s": round(time.process_time() - cpu[0], 2),
                         # frames drawn whole, partly or not at all (kiosk.ui.partial_redraw), whole run
                         "redraw": p.ui(lambda: app.redraw.counts.as_dict(1920 * 1080)),
+                        "gc_pauses_ms": {
+                            f"gen{n}": {"count": len(v), "max": round(max(v, default=0.0), 1)}
+                            for n, v in collections.items()
+                        },
                     }
                 )
             elif op == "published":
