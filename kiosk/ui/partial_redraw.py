@@ -23,6 +23,7 @@ Set `KIOSK_REDRAW=full` to draw every frame whole (or `partial` to scissor on an
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import time
@@ -146,14 +147,7 @@ def clusters(boxes: list[Box], window_pixels: int) -> list[Box]:
 
 
 def union(boxes: list[Box]) -> Box | None:
-    if not boxes:
-        return None
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
+    return functools.reduce(_join, boxes) if boxes else None
 
 
 @dataclass
@@ -386,10 +380,10 @@ class PartialRedraw:
 
         wanted = os.environ.get("KIOSK_REDRAW", "").strip().lower()
         self.enabled = wanted == "partial" or (wanted != "full" and software_renderer())
+        self._clear = clear_colour
         if not self.enabled:
             Window.clear = clear_colour
             return
-        self._clear = clear_colour
         # The frame's scissor at the root of the window's canvas: the kiosk's own clips push and pop
         # inside it (a ScissorPop with nothing left beneath would switch scissoring off).
         self._push = ScissorPush(x=0, y=0, width=Window.width, height=Window.height)
@@ -411,7 +405,6 @@ class PartialRedraw:
                 self._draw(Window, box)
 
         Window.on_draw = on_draw
-        Window.clear = lambda: self._scissor((0, 0, int(Window.width), int(Window.height)), clear_colour)
 
     def draw_whole(self) -> None:
         """Clear and draw the whole window now, whatever changed (a check's reference frame)."""
@@ -423,10 +416,6 @@ class PartialRedraw:
         self._force_full = True
 
     def _draw(self, window: Any, box: Box) -> None:
-        self._scissor(box, self._clear)
-        window.render_context.draw()
-
-    def _scissor(self, box: Box, clear: Callable[[], None]) -> None:
         from kivy.graphics import opengl as gl
 
         x0, y0, x1, y1 = box
@@ -435,23 +424,23 @@ class PartialRedraw:
             self._push.size = (x1 - x0, y1 - y0)
         gl.glEnable(gl.GL_SCISSOR_TEST)
         gl.glScissor(x0, y0, x1 - x0, y1 - y0)
-        clear()
+        self._clear()
+        window.render_context.draw()
 
     def _frame_boxes(self, canvas: Any, size: tuple[int, int]) -> list[Box]:
         whole = (0, 0, size[0], size[1])
         pixels = size[0] * size[1]
         t0 = time.perf_counter()
-        damage = self.tracker.damage(canvas, size)
-        boxes: list[Box] = []
-        if isinstance(damage, list):
-            inside = [b for d in damage if (b := _intersect(d, whole)) is not None]
-            boxes = clusters(inside, pixels)
-        spent = time.perf_counter() - t0
-        self.counts.tracking_s += spent
-        self.counts.tracking_max_s = max(self.counts.tracking_max_s, spent)
+        damage = self.tracker.damage(canvas, size)  # walked even when drawn whole: the next frame's base
         if self._force_full:
             self._force_full = False
             damage, self.tracker.reason = True, "asked for (background colour, a check)"
+        boxes: list[Box] = []
+        if isinstance(damage, list):
+            boxes = clusters([b for d in damage if (b := _intersect(d, whole)) is not None], pixels)
+        spent = time.perf_counter() - t0
+        self.counts.tracking_s += spent
+        self.counts.tracking_max_s = max(self.counts.tracking_max_s, spent)
         if damage is True:
             self.counts.full += 1
             self.counts.why_whole[self.tracker.reason] += 1

@@ -734,6 +734,8 @@ def partial_frames(p: Any, rt: Any, data: Path) -> None:
     small changes really are drawn small."""
     from kivy.core.window import Window
 
+    from kiosk.ui.partial_redraw import area
+
     assert p.ui(lambda: p.app.redraw.enabled), "partial redraws are off on llvmpipe"
     check = FrameCheck(p)
     p.ui(check.install)
@@ -745,7 +747,7 @@ def partial_frames(p: Any, rt: Any, data: Path) -> None:
     p.ui(lambda: setattr(p.app, "clock_text", "10:31"))
     p.wait(lambda: check.frames > before, 5, "the clock's frame")
     clock_boxes = check.boxes[before]
-    share = sum((b[2] - b[0]) * (b[3] - b[1]) for b in clock_boxes) / (Window.width * Window.height)
+    share = sum(map(area, clock_boxes)) / (Window.width * Window.height)
     assert 0 < share < 0.05, (clock_boxes, share)
     # The clock at the top and the 监督电话 at the foot in one frame: two small boxes, not one
     # box over the whole height between them.
@@ -753,7 +755,7 @@ def partial_frames(p: Any, rt: Any, data: Path) -> None:
     p.ui(lambda: (setattr(p.app, "clock_text", "10:33"), setattr(p.app, "hotline", "0571-1234 5678")))
     p.wait(lambda: check.frames > before, 5, "the clock's and the hotline's frame")
     apart = check.boxes[before]
-    share = sum((b[2] - b[0]) * (b[3] - b[1]) for b in apart) / (Window.width * Window.height)
+    share = sum(map(area, apart)) / (Window.width * Window.height)
     assert len(apart) == 2 and share < 0.1, (apart, share)
     rt.window_op("call_next", 1).result(10)
     p.wait(lambda: overlay.showing and overlay.number == "A001" and overlay.parent, 10, "first call")
