@@ -677,6 +677,17 @@ class FrameCheck:
 
         Window.bind(on_flip=self._check)
 
+    def settle(self, quiet: float = 0.6, timeout: float = 15.0) -> None:
+        """Wait until the window has drawn nothing new for `quiet` seconds: the tickets' refreshes
+        (each service's wait) land in frames of their own, not in the frame a check is about."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            seen = self.p.ui(lambda: self.frames)
+            time.sleep(quiet)
+            if not any(self.p.ui(lambda seen=seen: self.boxes[seen:])):
+                return
+        raise AssertionError(f"the window never stopped changing: {self.boxes[-5:]}")
+
     def _read(self) -> bytes:
         from kivy.core.window import Window
         from kivy.graphics import opengl as gl
@@ -743,6 +754,7 @@ def partial_frames(p: Any, rt: Any, data: Path) -> None:
         rt.issue_ticket(code, None).result(20)
     overlay = p.ui(lambda: p.app.overlay)
     # The clock's minute: a few per cent of the window.
+    check.settle()
     before = check.frames
     p.ui(lambda: setattr(p.app, "clock_text", "10:31"))
     p.wait(lambda: check.frames > before, 5, "the clock's frame")
@@ -751,6 +763,7 @@ def partial_frames(p: Any, rt: Any, data: Path) -> None:
     assert 0 < share < 0.05, (clock_boxes, share)
     # The clock at the top and the 监督电话 at the foot in one frame: two small boxes, not one
     # box over the whole height between them.
+    check.settle()
     before = check.frames
     p.ui(lambda: (setattr(p.app, "clock_text", "10:33"), setattr(p.app, "hotline", "0571-1234 5678")))
     p.wait(lambda: check.frames > before, 5, "the clock's and the hotline's frame")
