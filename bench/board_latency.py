@@ -213,10 +213,38 @@ def child(calls: int, with_board: bool) -> None:
 
         gc.callbacks.append(on_gc)
 
+        # Where a long gap went: the kiosk thread's own CPU time in it, and how long its draw (the
+        # window's on_draw) and its swap (flip, where llvmpipe rasterises) took. A long gap with
+        # little CPU of the kiosk thread's own waited: for the lock, the scheduler or the VM.
+        phases = {"draw": 0.0, "flip": 0.0}
+        spent: list[tuple[float, float, float, float]] = []
+        thread_cpu = [time.thread_time()]
+
+        def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+            def run(*args: Any) -> Any:
+                t = time.perf_counter()
+                try:
+                    return fn(*args)
+                finally:
+                    phases[name] += time.perf_counter() - t
+
+            return run
+
+        def hook_phases() -> None:
+            from kivy.core.window import Window
+
+            Window.on_draw = timed("draw", Window.on_draw)
+            Window.flip = timed("flip", Window.flip)
+
         def frame(_dt: float) -> None:
             now = time.perf_counter()
-            gaps.append((now - last[0]) * 1000)
+            own = time.thread_time()
+            gap = (now - last[0]) * 1000
+            gaps.append(gap)
+            spent.append((gap, 1000 * (own - thread_cpu[0]), 1000 * phases["draw"], 1000 * phases["flip"]))
+            phases["draw"] = phases["flip"] = 0.0
             last[0] = now
+            thread_cpu[0] = own
 
         # When each call's event left the board's hub (wall clock): splits a call's latency into the
         # kiosk's part (bus, engine, commit, feed) and the rest (stream, browser, page).
@@ -243,15 +271,23 @@ def child(calls: int, with_board: bool) -> None:
             elif op == "gaps_start":
                 cpu[0] = time.process_time()
                 gaps.clear()
+                spent.clear()
                 for pauses in collections.values():
                     pauses.clear()
                 last[0] = time.perf_counter()
+                p.ui(hook_phases)
+                thread_cpu[0] = p.ui(time.thread_time)
                 ev = p.ui(lambda: Clock.schedule_interval(frame, 0))
                 reply({"ok": True})
             elif op == "gaps_stop":
                 if ev is not None:
                     p.ui(ev.cancel)
                 steady = gaps[3:]
+                long_gaps = [
+                    {"gap": round(g, 1), "own_cpu": round(c, 1), "draw": round(d, 1), "flip": round(f, 1)}
+                    for g, c, d, f in spent[3:]
+                    if g > 35
+                ]
                 reply(
                     {
                         "frames": len(steady),
@@ -262,6 +298,8 @@ def child(calls: int, with_board: bool) -> None:
                         "kiosk_cpu_s": round(time.process_time() - cpu[0], 2),
                         # frames drawn whole, partly or not at all (kiosk.ui.partial_redraw), whole run
                         "redraw": p.ui(lambda: app.redraw.counts.as_dict(1920 * 1080)),
+                        # every gap over 35 ms: the kiosk thread's CPU in it, its draw and swap
+                        "long_gaps": long_gaps[:40],
                         "gc_pauses_ms": {
                             f"gen{n}": {"count": len(v), "max": round(max(v, default=0.0), 1)}
                             for n, v in collections.items()
