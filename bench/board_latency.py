@@ -200,6 +200,7 @@ def child(calls: int, with_board: bool) -> None:
         gaps: list[float] = []
         last = [time.perf_counter()]
         cpu = [time.process_time()]
+        steal = [0.0]
         # The garbage collector's pauses while frames are timed, by generation: a long frame gap
         # that meets one was the collector's, not the drawing's.
         collections: dict[int, list[float]] = {0: [], 1: [], 2: []}
@@ -216,9 +217,18 @@ def child(calls: int, with_board: bool) -> None:
         # Where a long gap went: the kiosk thread's own CPU time in it, and how long its draw (the
         # window's on_draw) and its swap (flip, where llvmpipe rasterises) took. A long gap with
         # little CPU of the kiosk thread's own waited: for the lock, the scheduler or the VM.
+        # And how long it stood runnable but not run (the scheduler's run delay, /proc schedstat): a
+        # gap with neither was the thread asleep — in the clock's wait or for the interpreter lock.
         phases = {"draw": 0.0, "flip": 0.0}
-        spent: list[tuple[float, float, float, float]] = []
+        spent: list[tuple[float, float, float, float, float]] = []
         thread_cpu = [time.thread_time()]
+        schedstat = [-1]
+        delayed = [0.0]
+
+        def run_delay_ms() -> float:
+            if schedstat[0] < 0:
+                return 0.0
+            return int(os.pread(schedstat[0], 128, 0).split()[1]) / 1e6
 
         def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
             def run(*args: Any) -> Any:
@@ -233,18 +243,32 @@ def child(calls: int, with_board: bool) -> None:
         def hook_phases() -> None:
             from kivy.core.window import Window
 
-            Window.on_draw = timed("draw", Window.on_draw)
-            Window.flip = timed("flip", Window.flip)
+            if schedstat[0] < 0:
+                Window.on_draw = timed("draw", Window.on_draw)
+                Window.flip = timed("flip", Window.flip)
+                with contextlib.suppress(OSError):
+                    schedstat[0] = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+            delayed[0] = run_delay_ms()
 
         def frame(_dt: float) -> None:
             now = time.perf_counter()
             own = time.thread_time()
+            waited = run_delay_ms()
             gap = (now - last[0]) * 1000
             gaps.append(gap)
-            spent.append((gap, 1000 * (own - thread_cpu[0]), 1000 * phases["draw"], 1000 * phases["flip"]))
+            spent.append(
+                (
+                    gap,
+                    1000 * (own - thread_cpu[0]),
+                    waited - delayed[0],
+                    1000 * phases["draw"],
+                    1000 * phases["flip"],
+                )
+            )
             phases["draw"] = phases["flip"] = 0.0
             last[0] = now
             thread_cpu[0] = own
+            delayed[0] = waited
 
         # When each call's event left the board's hub (wall clock): splits a call's latency into the
         # kiosk's part (bus, engine, commit, feed) and the rest (stream, browser, page).
@@ -270,6 +294,7 @@ def child(calls: int, with_board: bool) -> None:
                 reply({"t0": t0})
             elif op == "gaps_start":
                 cpu[0] = time.process_time()
+                steal[0] = stolen_ms()
                 gaps.clear()
                 spent.clear()
                 for pauses in collections.values():
@@ -284,8 +309,14 @@ def child(calls: int, with_board: bool) -> None:
                     p.ui(ev.cancel)
                 steady = gaps[3:]
                 long_gaps = [
-                    {"gap": round(g, 1), "own_cpu": round(c, 1), "draw": round(d, 1), "flip": round(f, 1)}
-                    for g, c, d, f in spent[3:]
+                    {
+                        "gap": round(g, 1),
+                        "own_cpu": round(c, 1),
+                        "run_delay": round(w, 1),
+                        "draw": round(d, 1),
+                        "flip": round(f, 1),
+                    }
+                    for g, c, w, d, f in spent[3:]
                     if g > 35
                 ]
                 reply(
@@ -296,9 +327,11 @@ def child(calls: int, with_board: bool) -> None:
                         "median": round(statistics.median(steady), 1),
                         "over_50ms": sum(1 for g in steady if g > 50),
                         "kiosk_cpu_s": round(time.process_time() - cpu[0], 2),
+                        # CPU time the hypervisor gave elsewhere meanwhile, both vCPUs (/proc/stat)
+                        "vm_steal_ms": round(stolen_ms() - steal[0]),
                         # frames drawn whole, partly or not at all (kiosk.ui.partial_redraw), whole run
                         "redraw": p.ui(lambda: app.redraw.counts.as_dict(1920 * 1080)),
-                        # every gap over 35 ms: the kiosk thread's CPU in it, its draw and swap
+                        # every gap over 35 ms: the kiosk thread's CPU and run delay in it, its draw and swap
                         "long_gaps": long_gaps[:40],
                         "gc_pauses_ms": {
                             f"gen{n}": {"count": len(v), "max": round(max(v, default=0.0), 1)}
@@ -321,6 +354,15 @@ def child(calls: int, with_board: bool) -> None:
         runtime.stop()
     if errors:
         raise SystemExit("\n".join(errors))
+
+
+def stolen_ms() -> float:
+    """The machine's steal time so far (every CPU), in ms: time its vCPUs wanted and the host ran others."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+        return int(fields[8]) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def kiosk_priority() -> None:
