@@ -34,6 +34,12 @@ on a shared machine the ratio says more than either.
 `--streams` runs them once more with BOARDS plain SSE connections and no browser (the call stamped when
 its event arrives): the kiosk's cost of serving the boards, apart from the pages rendering beside it.
 
+Every frame gap over 35 ms is listed (`long_gaps`) with what the kiosk's UI thread did in it: its own
+CPU time, its run delay (runnable but not run, /proc/thread-self/schedstat), its draw and its GL swap,
+the full garbage collections that overlapped it (and in which thread), and the VM's steal time in it
+(/proc/stat sampled every 5 ms by the bench). A long gap with little of the thread's own CPU, no draw
+and no run delay was the thread asleep: in the clock's wait, or for the interpreter lock.
+
 The last line printed is one JSON object.
 """
 
@@ -48,6 +54,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -205,12 +212,20 @@ def child(calls: int, with_board: bool) -> None:
         # that meets one was the collector's, not the drawing's.
         collections: dict[int, list[float]] = {0: [], 1: [], 2: []}
         started = [0.0]
+        # The full collections' (wall) ends, lengths and threads: set beside the long gaps.
+        full: list[tuple[float, float, str]] = []
 
         def on_gc(phase: str, info: dict[str, int]) -> None:
             if phase == "start":
                 started[0] = time.perf_counter()
             else:
-                collections[info["generation"]].append(1000 * (time.perf_counter() - started[0]))
+                pause = 1000 * (time.perf_counter() - started[0])
+                collections[info["generation"]].append(pause)
+                if info["generation"] == 2:
+                    full.append((time.time(), pause, threading.current_thread().name))
+
+        def collector_within(start: float, end: float) -> list[str]:
+            return [f"{ms:.1f} ms in {who}" for at, ms, who in full if at > start and at - ms / 1000 < end]
 
         gc.callbacks.append(on_gc)
 
@@ -220,7 +235,7 @@ def child(calls: int, with_board: bool) -> None:
         # And how long it stood runnable but not run (the scheduler's run delay, /proc schedstat): a
         # gap with neither was the thread asleep — in the clock's wait or for the interpreter lock.
         phases = {"draw": 0.0, "flip": 0.0}
-        spent: list[tuple[float, float, float, float, float]] = []
+        spent: list[tuple[float, float, float, float, float, float]] = []
         thread_cpu = [time.thread_time()]
         schedstat = [-1]
         delayed = [0.0]
@@ -263,6 +278,7 @@ def child(calls: int, with_board: bool) -> None:
                     waited - delayed[0],
                     1000 * phases["draw"],
                     1000 * phases["flip"],
+                    time.time(),
                 )
             )
             phases["draw"] = phases["flip"] = 0.0
@@ -299,6 +315,7 @@ def child(calls: int, with_board: bool) -> None:
                 spent.clear()
                 for pauses in collections.values():
                     pauses.clear()
+                full.clear()
                 last[0] = time.perf_counter()
                 p.ui(hook_phases)
                 thread_cpu[0] = p.ui(time.thread_time)
@@ -315,8 +332,10 @@ def child(calls: int, with_board: bool) -> None:
                         "run_delay": round(w, 1),
                         "draw": round(d, 1),
                         "flip": round(f, 1),
+                        "ended_at": at,
+                        "full_collections_within": collector_within(at - g / 1000, at),
                     }
-                    for g, c, w, d, f in spent[3:]
+                    for g, c, w, d, f, at in spent[3:]
                     if g > 35
                 ]
                 reply(
@@ -337,6 +356,7 @@ def child(calls: int, with_board: bool) -> None:
                             f"gen{n}": {"count": len(v), "max": round(max(v, default=0.0), 1)}
                             for n, v in collections.items()
                         },
+                        "full_collections": [f"{ms:.1f} ms in {who}" for _at, ms, who in full],
                     }
                 )
             elif op == "published":
@@ -383,6 +403,7 @@ class Kiosk:
             bufsize=1,
             preexec_fn=kiosk_priority,
         )
+        self.steal: StealWatch | None = None
 
     def read(self) -> dict[str, Any]:
         assert self.proc.stdout is not None
@@ -393,9 +414,43 @@ class Kiosk:
 
     def ask(self, op: str, **args: Any) -> dict[str, Any]:
         assert self.proc.stdin is not None
+        if op == "gaps_start":
+            self.steal = StealWatch()
         self.proc.stdin.write(json.dumps({"op": op, **args}) + "\n")
         self.proc.stdin.flush()
-        return self.read()
+        answer = self.read()
+        if op == "gaps_stop" and self.steal is not None:
+            self.steal.stop()
+            for gap in answer.get("long_gaps", []):
+                at = gap.pop("ended_at")
+                gap["vm_steal_within"] = self.steal.within(at - gap["gap"] / 1000, at)
+        return answer
+
+
+class StealWatch:
+    """The machine's steal time sampled every 5 ms (/proc/stat counts it in 10 ms ticks), so a long
+    frame gap can be set beside what the host took from the VM in it: the ticks counted between the
+    last sample before the gap and the first after it (up to a tick either side)."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float]] = []
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        while self.running:
+            self.samples.append((time.time(), stolen_ms()))
+            time.sleep(0.005)
+
+    def stop(self) -> None:
+        self.running = False
+        self.thread.join()
+
+    def within(self, start: float, end: float) -> float | None:
+        before = [v for t, v in self.samples if t <= start]
+        after = [v for t, v in self.samples if t >= end]
+        return round(after[0] - before[-1]) if before and after else None
 
 
 class PageWatcher:
