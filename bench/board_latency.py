@@ -40,6 +40,9 @@ the full garbage collections that overlapped it (and in which thread), and the V
 (/proc/stat sampled every 5 ms by the bench). A long gap with little of the thread's own CPU, no draw
 and no run delay was the thread asleep: in the clock's wait, or for the interpreter lock.
 
+`BENCH_WORKERS_NICE=N` (an experiment) sets every kiosk thread but the UI thread to nice N when the
+calls start (Mesa's render threads included: they carry no name of their own); the JSON lists them.
+
 The last line printed is one JSON object.
 """
 
@@ -207,6 +210,7 @@ def child(calls: int, with_board: bool) -> None:
         gaps: list[float] = []
         last = [time.perf_counter()]
         cpu = [time.process_time()]
+        reply_extra: dict[str, Any] = {}
         steal = [0.0]
         # The garbage collector's pauses while frames are timed, by generation: a long frame gap
         # that meets one was the collector's, not the drawing's.
@@ -309,6 +313,8 @@ def child(calls: int, with_board: bool) -> None:
                 sim.press_staff(int(cmd["window"]), StaffAction[cmd["action"]])
                 reply({"t0": t0})
             elif op == "gaps_start":
+                if os.environ.get("BENCH_WORKERS_NICE"):
+                    reply_extra["workers_reniced"] = renice_workers(int(os.environ["BENCH_WORKERS_NICE"]))
                 cpu[0] = time.process_time()
                 steal[0] = stolen_ms()
                 gaps.clear()
@@ -346,6 +352,7 @@ def child(calls: int, with_board: bool) -> None:
                         "median": round(statistics.median(steady), 1),
                         "over_50ms": sum(1 for g in steady if g > 50),
                         "kiosk_cpu_s": round(time.process_time() - cpu[0], 2),
+                        **reply_extra,
                         # CPU time the hypervisor gave elsewhere meanwhile, both vCPUs (/proc/stat)
                         "vm_steal_ms": round(stolen_ms() - steal[0]),
                         # frames drawn whole, partly or not at all (kiosk.ui.partial_redraw), whole run
@@ -374,6 +381,22 @@ def child(calls: int, with_board: bool) -> None:
         runtime.stop()
     if errors:
         raise SystemExit("\n".join(errors))
+
+
+def renice_workers(nice: int) -> list[str]:
+    """An experiment (BENCH_WORKERS_NICE=N): every thread of the kiosk but its UI thread (and Mesa's
+    render threads, where they are named llvmpipe-*) set to nice N, so the UI thread no longer waits
+    out their scheduler slices."""
+    done = []
+    for task in Path("/proc/self/task").iterdir():
+        tid = int(task.name)
+        name = (task / "comm").read_text().strip()
+        if tid == threading.main_thread().native_id or name.startswith("llvmpipe"):
+            continue
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, tid, nice)
+            done.append(f"{tid}:{name}")
+    return done
 
 
 def stolen_ms() -> float:
