@@ -211,7 +211,6 @@ def child(calls: int, with_board: bool) -> None:
         last = [time.perf_counter()]
         cpu = [time.process_time()]
         reply_extra: dict[str, Any] = {}
-        steal = [0.0]
         # The garbage collector's pauses while frames are timed, by generation: a long frame gap
         # that meets one was the collector's, not the drawing's.
         collections: dict[int, list[float]] = {0: [], 1: [], 2: []}
@@ -233,16 +232,16 @@ def child(calls: int, with_board: bool) -> None:
 
         gc.callbacks.append(on_gc)
 
-        # Where a long gap went: the kiosk thread's own CPU time in it, and how long its draw (the
-        # window's on_draw) and its swap (flip, where llvmpipe rasterises) took. A long gap with
-        # little CPU of the kiosk thread's own waited: for the lock, the scheduler or the VM.
-        # And how long it stood runnable but not run (the scheduler's run delay, /proc schedstat): a
-        # gap with neither was the thread asleep — in the clock's wait or for the interpreter lock.
+        # Where a long gap went: the kiosk thread's own CPU time in it, how long it stood runnable
+        # but not run (the scheduler's run delay, /proc schedstat), and how long its draw (the
+        # window's on_draw) and its swap (flip, where llvmpipe rasterises) took. A gap with none of
+        # these was the thread asleep — in the clock's wait or for the interpreter lock.
         phases = {"draw": 0.0, "flip": 0.0}
         spent: list[tuple[float, float, float, float, float, float]] = []
         thread_cpu = [time.thread_time()]
         schedstat = [-1]
         delayed = [0.0]
+        hooked = [False]
 
         def run_delay_ms() -> float:
             if schedstat[0] < 0:
@@ -262,7 +261,8 @@ def child(calls: int, with_board: bool) -> None:
         def hook_phases() -> None:
             from kivy.core.window import Window
 
-            if schedstat[0] < 0:
+            if not hooked[0]:
+                hooked[0] = True
                 Window.on_draw = timed("draw", Window.on_draw)
                 Window.flip = timed("flip", Window.flip)
                 with contextlib.suppress(OSError):
@@ -316,7 +316,6 @@ def child(calls: int, with_board: bool) -> None:
                 if os.environ.get("BENCH_WORKERS_NICE"):
                     reply_extra["workers_reniced"] = renice_workers(int(os.environ["BENCH_WORKERS_NICE"]))
                 cpu[0] = time.process_time()
-                steal[0] = stolen_ms()
                 gaps.clear()
                 spent.clear()
                 for pauses in collections.values():
@@ -353,8 +352,6 @@ def child(calls: int, with_board: bool) -> None:
                         "over_50ms": sum(1 for g in steady if g > 50),
                         "kiosk_cpu_s": round(time.process_time() - cpu[0], 2),
                         **reply_extra,
-                        # CPU time the hypervisor gave elsewhere meanwhile, both vCPUs (/proc/stat)
-                        "vm_steal_ms": round(stolen_ms() - steal[0]),
                         # frames drawn whole, partly or not at all (kiosk.ui.partial_redraw), whole run
                         "redraw": p.ui(lambda: app.redraw.counts.as_dict(1920 * 1080)),
                         # every gap over 35 ms: the kiosk thread's CPU and run delay in it, its draw and swap
@@ -444,6 +441,8 @@ class Kiosk:
         answer = self.read()
         if op == "gaps_stop" and self.steal is not None:
             self.steal.stop()
+            # CPU time the hypervisor gave elsewhere while frames were timed, both vCPUs
+            answer["vm_steal_ms"] = self.steal.total()
             for gap in answer.get("long_gaps", []):
                 at = gap.pop("ended_at")
                 gap["vm_steal_within"] = self.steal.within(at - gap["gap"] / 1000, at)
@@ -469,6 +468,9 @@ class StealWatch:
     def stop(self) -> None:
         self.running = False
         self.thread.join()
+
+    def total(self) -> float | None:
+        return round(self.samples[-1][1] - self.samples[0][1]) if self.samples else None
 
     def within(self, start: float, end: float) -> float | None:
         before = [v for t, v in self.samples if t <= start]
